@@ -1,0 +1,1 @@
+"""The council portal (協議会ポータル)."""

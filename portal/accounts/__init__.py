@@ -1,0 +1,1 @@
+"""Organisations, users, clearances, sign-in with MFA, and the account page."""

@@ -1,0 +1,85 @@
+"""create_app(): the only place where extensions and blueprints are wired."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import errors, i18n
+from portal.config import PROJECT_ROOT, Settings, development_secret_key, load_settings
+from portal.db import Database, close_request_session
+from portal.security import web
+from portal.security.sessions import COOKIE_NAME, ServerSideSessionInterface
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(
+        "portal",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        PORTAL_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key or development_secret_key(settings.instance_path),
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_SAMESITE=settings.cookie_samesite,
+        MAX_CONTENT_LENGTH=settings.max_request_mb * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "portal" / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        TEMPLATES_AUTO_RELOAD=not settings.is_production,
+    )
+    if settings.extra.get("testing"):
+        app.config.update(settings.extra["testing"])
+
+    database = Database(settings.database_url)
+    app.extensions["portal_db"] = database
+    app.session_interface = ServerSideSessionInterface(
+        database,
+        idle=timedelta(minutes=settings.idle_timeout_minutes),
+        absolute=timedelta(hours=settings.absolute_timeout_hours),
+    )
+    if settings.trusted_proxy_hops:
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    i18n.babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    web.init_app(app)
+    errors.init_app(app)
+    app.teardown_appcontext(close_request_session)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import blueprint as accounts
+    from portal.health import blueprint as health
+    from portal.rooms.views import blueprint as rooms
+
+    app.register_blueprint(health)
+    app.register_blueprint(accounts)
+    app.register_blueprint(rooms)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    app.jinja_env.globals.update(
+        kind_labels=i18n.SUBCOMMITTEE_KIND_LABELS,
+        kind_purposes=i18n.SUBCOMMITTEE_KIND_PURPOSES,
+        role_labels=i18n.ROLE_LABELS,
+        room_role_labels=i18n.ROOM_ROLE_LABELS,
+        organization_kind_labels=i18n.ORGANIZATION_KIND_LABELS,
+        level_labels=i18n.LEVEL_LABELS,
+        locale_names=i18n.LOCALE_NAMES,
+        current_locale=lambda: str(get_locale() or "ja"),
+    )

@@ -1,0 +1,261 @@
+"""The `portal` command: db, demo, users, keys, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from portal import migrate
+from portal.config import Settings, UnsafeConfiguration, load_settings
+from portal.db import Database
+
+
+def _create_app() -> Flask:
+    from portal.app import create_app
+
+    return create_app()
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
+
+
+def _database() -> Database:
+    database: Database = current_app.extensions["portal_db"]
+    return database
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """協議会ポータル (council portal) administration."""
+
+
+# --- database -------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head)."""
+    _settings().instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(_settings().database_url, revision)
+    click.echo(f"database at revision {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (for example -1 or base)."""
+    migrate.downgrade(_settings().database_url, revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail if the models differ from the newest migration."""
+    migrate.check(_settings().database_url)
+    click.echo("models and migrations agree")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--empty", is_flag=True, help="Write an empty revision instead of autogenerating.")
+def db_revision(message: str, empty: bool) -> None:
+    """Write a new migration from the difference between models and database."""
+    migrate.revision(_settings().database_url, message, autogenerate=not empty)
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def demo() -> None:
+    """Demo data drawn from the briefing."""
+
+
+@demo.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the database holds users.")
+def demo_load(if_empty: bool) -> None:
+    """Load demo organisations, rooms and accounts into an empty database."""
+    from portal import demo as demo_data
+
+    with _database().session_scope() as session:
+        if not demo_data.database_is_empty(session):
+            if if_empty:
+                click.echo("database already holds data; demo data not loaded")
+                return
+            raise click.ClickException(
+                "the database already holds users; demo data goes only into an empty one"
+            )
+        demo_data.load(session)
+    click.echo(f"demo data loaded: {len(demo_data.USERS)} accounts; list them with `portal demo accounts`")
+
+
+@demo.command("accounts")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def demo_accounts(as_json: bool) -> None:
+    """List the demo accounts (e-mail, password, roles, organisation, clearance, rooms)."""
+    from portal import demo as demo_data
+
+    listing = demo_data.accounts_listing()
+    if as_json:
+        for entry in listing:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    click.echo(f"password for every demo account: {demo_data.DEMO_PASSWORD}")
+    for entry in listing:
+        rooms = ", ".join(entry["rooms"]) or "—"
+        click.echo(
+            f"{entry['email']:<38} {','.join(entry['roles']):<12} "
+            f"{entry['clearance'] or '—':<13} {entry['organization']} | {rooms}"
+        )
+
+
+@demo.command("totp")
+@click.argument("email")
+def demo_totp(email: str) -> None:
+    """Print the current TOTP code of a demo account (refuses for any other account)."""
+    from portal import demo as demo_data
+
+    with _database().session_scope() as session:
+        try:
+            click.echo(demo_data.demo_totp(session, email))
+        except demo_data.DemoError as error:
+            raise click.ClickException(str(error)) from error
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--organization", required=True, help="Organisation name (Japanese or English) or id.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="secretariat, member, analyst, auditor, admin"
+)
+@click.option("--locale", default="ja", type=click.Choice(["ja", "en"]))
+@click.password_option(help="Read from the prompt, or PORTAL_NEW_PASSWORD.", envvar="PORTAL_NEW_PASSWORD")
+def users_create(
+    email: str, display_name: str, organization: str, roles: tuple[str, ...], locale: str, password: str
+) -> None:
+    """Create a user; they set up MFA at their first sign-in."""
+    from sqlalchemy import or_, select
+
+    from portal.accounts import service
+    from portal.accounts.models import Organization
+    from portal.enums import Role
+
+    try:
+        parsed_roles = [Role(role) for role in roles]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--role") from error
+    with _database().session_scope() as session:
+        org = session.scalar(
+            select(Organization).where(
+                or_(Organization.name_ja == organization, Organization.name_en == organization)
+            )
+        )
+        if org is None:
+            raise click.ClickException(f"no organisation named {organization!r}")
+        try:
+            user = service.create_user(
+                session,
+                email=email,
+                display_name=display_name,
+                organization=org,
+                roles=parsed_roles,
+                password=password,
+                locale=locale,
+            )
+        except service.AccountError as error:
+            raise click.ClickException(error.code) from error
+        click.echo(f"created {user.email} ({user.id})")
+
+
+@users.command("create-organization")
+@click.option("--name-ja", required=True)
+@click.option("--name-en", required=True)
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["secretariat", "government", "private", "think_tank", "academia"]),
+)
+def users_create_organization(name_ja: str, name_en: str, kind: str) -> None:
+    """Create an organisation (the first one, before any administration page exists)."""
+    from portal.accounts.models import Organization
+    from portal.enums import OrganizationKind
+
+    with _database().session_scope() as session:
+        org = Organization(name_ja=name_ja, name_en=name_en, kind=OrganizationKind(kind))
+        session.add(org)
+        session.flush()
+        click.echo(f"created organisation {org.name_en} ({org.id})")
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys() -> None:
+    """The key-encryption key."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Create the key file (mode 0600) if there is none; never overwrites."""
+    from portal.security.keys import create_key_file, read_key_file
+
+    path = _settings().key_file
+    created = create_key_file(path)
+    read_key_file(path)  # refuses a file with loose permissions
+    click.echo(f"key file {'created' if created else 'present'}: {path}")
+
+
+# --- serve ----------------------------------------------------------------------------------------
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="PORT or 5000")
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the portal with gunicorn."""
+    settings = _settings()
+    url = f"http://{host}:{port}"
+    click.echo(f"協議会ポータル / Council portal: {url}")
+    if not settings.is_production:
+        click.echo("demo accounts: `.venv/bin/portal demo accounts` (and README, 'Demo accounts')")
+        click.echo("a demo account's current code: `.venv/bin/portal demo totp EMAIL`")
+    sys.stdout.flush()
+    arguments = [
+        sys.executable, "-m", "gunicorn", "portal.wsgi:app",
+        "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+    ]  # fmt: skip
+    os.execv(sys.executable, arguments)  # noqa: S606  (replace this process with gunicorn)
+
+
+def main() -> None:
+    try:
+        load_settings()
+    except UnsafeConfiguration as error:
+        click.echo(f"portal: {error}", err=True)
+        sys.exit(1)
+    cli.main(prog_name="portal")

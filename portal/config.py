@@ -1,0 +1,179 @@
+"""Configuration: defaults < config file (PORTAL_CONFIG) < PORTAL_* environment variables.
+
+The result is a flat, typed :class:`Settings`. Production mode refuses unsafe settings with one line
+that says why (:class:`UnsafeConfiguration`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "default.toml"
+KNOWN_DEFAULT_SECRETS = frozenset({"", "REPLACE-ME", "change-me", "dev", "secret"})
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Production settings that must not be used; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    secret_key: str
+    database_url: str
+    instance_path: Path
+    key_file: Path
+    default_locale: str
+    locales: tuple[str, ...]
+    timezone: str
+    idle_timeout_minutes: int
+    absolute_timeout_hours: int
+    cookie_secure: str
+    cookie_samesite: str
+    mfa_pending_minutes: int
+    throttle_window_minutes: int
+    throttle_lockout_minutes: int
+    max_failures_per_account: int
+    max_failures_per_ip: int
+    max_request_mb: int
+    trusted_proxy_hops: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+#: PORTAL_* variable -> (section or None, key, type)
+_ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
+    "PORTAL_ENV": (None, "env", str),
+    "PORTAL_SECRET_KEY": (None, "secret_key", str),
+    "PORTAL_DATABASE_URL": (None, "database_url", str),
+    "PORTAL_KEY_FILE": (None, "key_file", str),
+    "PORTAL_INSTANCE_PATH": (None, "instance_path", str),
+    "PORTAL_DEFAULT_LOCALE": (None, "default_locale", str),
+    "PORTAL_SESSION_IDLE_TIMEOUT_MINUTES": ("session", "idle_timeout_minutes", int),
+    "PORTAL_SESSION_ABSOLUTE_TIMEOUT_HOURS": ("session", "absolute_timeout_hours", int),
+    "PORTAL_COOKIE_SECURE": ("session", "cookie_secure", str),
+    "PORTAL_MAX_REQUEST_MB": ("uploads", "max_request_mb", int),
+    "PORTAL_TRUSTED_PROXY_HOPS": ("proxy", "trusted_hops", int),
+}
+
+
+def _from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for variable, (section, key, kind) in _ENVIRONMENT_KEYS.items():
+        if variable not in environ:
+            continue
+        value = kind(environ[variable])
+        target = values.setdefault(section, {}) if section else values
+        target[key] = value
+    return values
+
+
+def _resolve_database_url(url: str, instance_path: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = Path(url[len(prefix) :])
+        if not path.is_absolute():
+            return prefix + str(instance_path / path)
+    return url
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | os._Environ[str] | None = None,
+) -> Settings:
+    """Read the layered configuration. ``overrides`` (for tests) wins over everything."""
+    environ = os.environ if environ is None else environ
+    with DEFAULT_CONFIG_FILE.open("rb") as handle:
+        raw = tomllib.load(handle)
+    config_file = environ.get("PORTAL_CONFIG")
+    if config_file:
+        with Path(config_file).open("rb") as handle:
+            raw = _merge(raw, tomllib.load(handle))
+    raw = _merge(raw, _from_environment(environ))
+    if overrides:
+        raw = _merge(raw, overrides)
+
+    instance_path = Path(raw.get("instance_path") or PROJECT_ROOT / "instance").resolve()
+    key_file = Path(raw["key_file"])
+    if not key_file.is_absolute():
+        key_file = instance_path / key_file
+    session = raw["session"]
+    throttle = raw["throttle"]
+    settings = Settings(
+        env=str(raw["env"]),
+        secret_key=str(raw.get("secret_key") or ""),
+        database_url=_resolve_database_url(str(raw["database_url"]), instance_path),
+        instance_path=instance_path,
+        key_file=key_file,
+        default_locale=str(raw["default_locale"]),
+        locales=tuple(raw["locales"]),
+        timezone=str(raw["timezone"]),
+        idle_timeout_minutes=int(session["idle_timeout_minutes"]),
+        absolute_timeout_hours=int(session["absolute_timeout_hours"]),
+        cookie_secure=str(session["cookie_secure"]),
+        cookie_samesite=str(session["cookie_samesite"]),
+        mfa_pending_minutes=int(session["mfa_pending_minutes"]),
+        throttle_window_minutes=int(throttle["window_minutes"]),
+        throttle_lockout_minutes=int(throttle["lockout_minutes"]),
+        max_failures_per_account=int(throttle["max_failures_per_account"]),
+        max_failures_per_ip=int(throttle["max_failures_per_ip"]),
+        max_request_mb=int(raw["uploads"]["max_request_mb"]),
+        trusted_proxy_hops=int(raw["proxy"]["trusted_hops"]),
+        extra={key: value for key, value in raw.items() if key == "testing"},
+    )
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse settings that are unsafe in production; one line each."""
+    if settings.env not in {"development", "production"}:
+        raise UnsafeConfiguration(f"PORTAL_ENV must be 'development' or 'production', not {settings.env!r}.")
+    if settings.cookie_secure not in {"auto", "always", "never"}:
+        raise UnsafeConfiguration("session.cookie_secure must be 'auto', 'always' or 'never'.")
+    if settings.cookie_samesite not in {"Lax", "Strict"}:
+        raise UnsafeConfiguration("session.cookie_samesite must be 'Lax' or 'Strict'.")
+    if not settings.is_production:
+        return
+    if settings.secret_key in KNOWN_DEFAULT_SECRETS or len(settings.secret_key) < 32:
+        raise UnsafeConfiguration(
+            "Refusing to start in production: set PORTAL_SECRET_KEY to a random value of 32+ characters."
+        )
+    if settings.database_url.startswith("sqlite"):
+        raise UnsafeConfiguration(
+            "Refusing to start in production on SQLite: set PORTAL_DATABASE_URL to a PostgreSQL database."
+        )
+    if settings.cookie_secure == "never":
+        raise UnsafeConfiguration("Refusing to start in production with session.cookie_secure = 'never'.")
+
+
+def development_secret_key(instance_path: Path) -> str:
+    """A random secret kept in the instance folder, so restarts keep CSRF tokens valid."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return secret

@@ -1,0 +1,411 @@
+"""Demo data drawn from the briefing: the secretariat, ministries, fictional companies, the think tank,
+the four example subcommittees, and users in every role so that no single account sees everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Organization, User
+from portal.db import utcnow
+from portal.enums import Level, OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
+from portal.rooms.models import Membership, Subcommittee
+from portal.security import mfa
+
+#: Every demo account signs in with this password (it is printed by `portal demo accounts` too).
+DEMO_PASSWORD = "Kyogikai-Demo-2026!"  # noqa: S105  (published demo credential)
+
+
+class DemoError(RuntimeError):
+    """Demo data cannot be loaded or read here."""
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    key: str
+    name_ja: str
+    name_en: str
+    kind: OrganizationKind
+    qualification: str | None = None
+    qualified_days: int = 0
+
+
+ORGANIZATIONS = [
+    DemoOrg(
+        "cao",
+        "内閣府 経済安全保障推進室",
+        "Cabinet Office, Economic Security Office",
+        OrganizationKind.SECRETARIAT,
+    ),
+    DemoOrg("meti", "経済産業省", "Ministry of Economy, Trade and Industry", OrganizationKind.GOVERNMENT),
+    DemoOrg(
+        "mlit",
+        "国土交通省",
+        "Ministry of Land, Infrastructure, Transport and Tourism",
+        OrganizationKind.GOVERNMENT,
+    ),
+    DemoOrg("mic", "総務省", "Ministry of Internal Affairs and Communications", OrganizationKind.GOVERNMENT),
+    DemoOrg(
+        "toho",
+        "東邦レアメタル株式会社",
+        "Toho Rare Metals Co., Ltd.",
+        OrganizationKind.PRIVATE,
+        "TEKIGO-2025-0142",
+        700,
+    ),
+    DemoOrg(
+        "setouchi",
+        "瀬戸内造船株式会社",
+        "Setouchi Shipbuilding Co., Ltd.",
+        OrganizationKind.PRIVATE,
+        "TEKIGO-2025-0311",
+        500,
+    ),
+    DemoOrg(
+        "hokushin",
+        "北辰電力株式会社",
+        "Hokushin Electric Power Co., Inc.",
+        OrganizationKind.PRIVATE,
+        "TEKIGO-2023-0077",
+        -30,
+    ),
+    DemoOrg("mirai", "未来知能ラボ株式会社", "Mirai Intelligence Lab Inc.", OrganizationKind.PRIVATE),
+    DemoOrg(
+        "tank",
+        "経済安全保障総合研究機構",
+        "Institute for Comprehensive Economic Security Studies",
+        OrganizationKind.THINK_TANK,
+    ),
+    DemoOrg(
+        "univ",
+        "東都大学 先端政策研究センター",
+        "Toto University, Center for Advanced Policy Studies",
+        OrganizationKind.ACADEMIA,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoRoom:
+    key: str
+    kind: SubcommitteeKind
+    name_ja: str
+    name_en: str
+    description_ja: str
+    description_en: str
+
+
+ROOMS = [
+    DemoRoom(
+        "minerals",
+        SubcommitteeKind.RAPID_RESPONSE,
+        "重要鉱物分科会",
+        "Critical Minerals Subcommittee",
+        "ガリウム・ゲルマニウム、黒鉛、アンチモン、レアアース等に対する輸出管理措置の実態と影響を把握し、"
+        "代替調達・備蓄放出などの対策を迅速に検討する。",
+        "Grasps the facts and impact of export controls on gallium, germanium, graphite, antimony and rare "
+        "earths, and decides countermeasures such as alternative sourcing and stockpile release, fast.",
+    ),
+    DemoRoom(
+        "agi",
+        SubcommitteeKind.POLICY_COORDINATION,
+        "AGI分科会",
+        "AGI Subcommittee",
+        "汎用人工知能がもたらす、いまだ顕在化していない業種横断のリスクを取り上げ、中長期の対応を検討する。",
+        "Takes up cross-industry risks from artificial general intelligence that are not yet visible and "
+        "considers medium- to long-term responses.",
+    ),
+    DemoRoom(
+        "shipbuilding",
+        SubcommitteeKind.POLICY_COORDINATION,
+        "造船分科会",
+        "Shipbuilding Subcommittee",
+        "海底ケーブル敷設船を含む造船基盤の脆弱性と、重要航路の輸送網強靱化に向けた中長期の方策を検討する。",
+        "Considers the vulnerabilities of the shipbuilding base, including cable-laying ships, and "
+        "medium- to long-term measures for resilient transport on key sea routes.",
+    ),
+    DemoRoom(
+        "infrastructure",
+        SubcommitteeKind.RISK_REVIEW,
+        "重要インフラ機能停止分科会",
+        "Critical Infrastructure Outage Subcommittee",
+        "電力・通信・決済などインフラ間の相互依存を踏まえたリスクシナリオを定期的に点検し、"
+        "平時・有事の対策と机上演習(TTX)を行う。",
+        "Periodically reviews risk scenarios that account for dependencies between power, telecoms and "
+        "payments, with peacetime and emergency measures and tabletop exercises (TTX).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    org: str
+    roles: tuple[Role, ...]
+    clearance: Level | None
+    rooms: tuple[tuple[str, RoomRole], ...]
+    locale: str = "ja"
+    enrolled: bool = True
+    #: Days from now until the clearance expires; negative means it has already lapsed.
+    clearance_days: int | None = None
+    note: str = ""
+
+
+USERS = [
+    DemoUser(
+        "sato@cao.example.jp",
+        "佐藤 美咲",
+        "cao",
+        (Role.SECRETARIAT,),
+        Level.CONFIDENTIAL,
+        (
+            ("minerals", RoomRole.MEMBER),
+            ("shipbuilding", RoomRole.MEMBER),
+            ("infrastructure", RoomRole.MEMBER),
+        ),
+        note="secretariat; not in the AGI room",
+    ),
+    DemoUser(
+        "kato@cao.example.jp",
+        "加藤 健一",
+        "cao",
+        (Role.SECRETARIAT,),
+        None,
+        (("agi", RoomRole.MEMBER),),
+        note="secretariat without clearance",
+    ),
+    DemoUser(
+        "tanaka@meti.example.jp",
+        "田中 浩",
+        "meti",
+        (Role.MEMBER,),
+        Level.CESI,
+        (("minerals", RoomRole.CHAIR), ("shipbuilding", RoomRole.MEMBER)),
+        note="ministry official, CESI",
+    ),
+    DemoUser(
+        "suzuki@mlit.example.jp",
+        "鈴木 由美",
+        "mlit",
+        (Role.MEMBER,),
+        Level.CONFIDENTIAL,
+        (("shipbuilding", RoomRole.CHAIR), ("infrastructure", RoomRole.MEMBER)),
+    ),
+    DemoUser(
+        "takahashi@mic.example.jp",
+        "高橋 誠",
+        "mic",
+        (Role.MEMBER,),
+        Level.CONFIDENTIAL,
+        (("infrastructure", RoomRole.CHAIR), ("agi", RoomRole.CHAIR)),
+        locale="en",
+    ),
+    DemoUser(
+        "ito@toho-raremetals.example.jp",
+        "伊藤 直樹",
+        "toho",
+        (Role.MEMBER,),
+        Level.CESI,
+        (("minerals", RoomRole.MEMBER),),
+        note="private, qualified business",
+    ),
+    DemoUser(
+        "watanabe@setouchi-zosen.example.jp",
+        "渡辺 あかり",
+        "setouchi",
+        (Role.MEMBER,),
+        Level.RESTRICTED,
+        (("shipbuilding", RoomRole.MEMBER),),
+    ),
+    DemoUser(
+        "yamamoto@hokushin-power.example.jp",
+        "山本 拓也",
+        "hokushin",
+        (Role.MEMBER,),
+        Level.CESI,
+        (("infrastructure", RoomRole.MEMBER),),
+        note="private, qualification lapsed",
+    ),
+    DemoUser(
+        "nakamura@mirai-lab.example.jp",
+        "中村 さくら",
+        "mirai",
+        (Role.MEMBER,),
+        Level.RESTRICTED,
+        (("agi", RoomRole.MEMBER),),
+        clearance_days=-1,
+        note="clearance expired",
+    ),
+    DemoUser(
+        "kobayashi@toto-u.example.jp",
+        "小林 聡",
+        "univ",
+        (Role.MEMBER,),
+        Level.RESTRICTED,
+        (("agi", RoomRole.OBSERVER), ("minerals", RoomRole.OBSERVER)),
+        locale="en",
+        note="academic observer",
+    ),
+    DemoUser(
+        "yoshida@icess.example.jp",
+        "吉田 真理",
+        "tank",
+        (Role.ANALYST,),
+        Level.CONFIDENTIAL,
+        (("minerals", RoomRole.MEMBER), ("infrastructure", RoomRole.MEMBER)),
+        note="think-tank analyst",
+    ),
+    DemoUser(
+        "yamada@meti.example.jp",
+        "山田 花子",
+        "meti",
+        (Role.MEMBER,),
+        Level.RESTRICTED,
+        (("minerals", RoomRole.MEMBER),),
+        enrolled=False,
+        note="has not set up MFA yet: shows enrolment",
+    ),
+    DemoUser(
+        "matsumoto@cao.example.jp",
+        "松本 和也",
+        "cao",
+        (Role.AUDITOR,),
+        None,
+        (),
+        note="auditor; reads no content",
+    ),
+    DemoUser(
+        "inoue@cao.example.jp",
+        "井上 隆",
+        "cao",
+        (Role.ADMIN,),
+        None,
+        (),
+        note="administrator; reads no content",
+    ),
+]
+
+
+def is_demo_database(session: Session) -> bool:
+    return get_meta(session, DEMO_DATABASE_KEY) == "true"
+
+
+def database_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(User))
+
+
+def load(session: Session) -> None:
+    """Load the demo data into an empty database (refuses otherwise)."""
+    if not database_is_empty(session):
+        raise DemoError("the database already holds users; demo data goes only into an empty database")
+    now = utcnow()
+    organizations: dict[str, Organization] = {}
+    for spec in ORGANIZATIONS:
+        org = Organization(name_ja=spec.name_ja, name_en=spec.name_en, kind=spec.kind)
+        if spec.qualification:
+            org.qualification_reference = spec.qualification
+            org.qualified_until = (now + timedelta(days=spec.qualified_days)).date()
+        organizations[spec.key] = org
+        session.add(org)
+    rooms: dict[str, Subcommittee] = {}
+    for room_spec in ROOMS:
+        room = Subcommittee(
+            kind=room_spec.kind,
+            name_ja=room_spec.name_ja,
+            name_en=room_spec.name_en,
+            description_ja=room_spec.description_ja,
+            description_en=room_spec.description_en,
+            max_level=Level.CESI,
+        )
+        rooms[room_spec.key] = room
+        session.add(room)
+    session.flush()
+    secretariat = None
+    for order, user_spec in enumerate(USERS):
+        user = accounts.create_user(
+            session,
+            email=user_spec.email,
+            display_name=user_spec.name,
+            organization=organizations[user_spec.org],
+            roles=list(user_spec.roles),
+            password=DEMO_PASSWORD,
+            locale=user_spec.locale,
+            is_demo=True,
+        )
+        if user_spec.enrolled:
+            user.totp_secret = mfa.new_secret()
+            user.mfa_enrolled_at = now
+        if secretariat is None and Role.SECRETARIAT in user_spec.roles:
+            secretariat = user
+        if user_spec.clearance is not None:
+            expires = (
+                now + timedelta(days=user_spec.clearance_days)
+                if user_spec.clearance_days is not None
+                else None
+            )
+            accounts.record_clearance(
+                session,
+                user,
+                user_spec.clearance,
+                granted_by=secretariat,
+                evaluation_reference=f"SE-2025-{order:04d}" if user_spec.clearance == Level.CESI else None,
+                evaluated_on=date(2025, 9, 1) if user_spec.clearance == Level.CESI else None,
+                expires_at=expires,
+                reason="demo data",
+                now=now - timedelta(days=400),
+            )
+        for room_key, room_role in user_spec.rooms:
+            session.add(
+                Membership(
+                    subcommittee=rooms[room_key],
+                    user=user,
+                    room_role=room_role,
+                    valid_from=now - timedelta(days=90),
+                    sort_order=0 if room_role == RoomRole.CHAIR else 1 + order,
+                )
+            )
+    set_meta(session, DEMO_DATABASE_KEY, "true")
+    session.flush()
+
+
+def accounts_listing() -> list[dict[str, Any]]:
+    """The demo accounts as documented (no database needed)."""
+    by_key = {org.key: org for org in ORGANIZATIONS}
+    rooms = {room.key: room for room in ROOMS}
+    listing = []
+    for user_spec in USERS:
+        listing.append(
+            {
+                "email": user_spec.email,
+                "password": DEMO_PASSWORD,
+                "name": user_spec.name,
+                "roles": [role.value for role in user_spec.roles],
+                "organization": by_key[user_spec.org].name_ja,
+                "organization_en": by_key[user_spec.org].name_en,
+                "clearance": user_spec.clearance.name if user_spec.clearance is not None else None,
+                "clearance_expired": user_spec.clearance_days is not None and user_spec.clearance_days < 0,
+                "rooms": [rooms[key].name_ja for key, _role in user_spec.rooms],
+                "mfa_enrolled": user_spec.enrolled,
+                "note": user_spec.note,
+            }
+        )
+    return listing
+
+
+def demo_totp(session: Session, email: str) -> str:
+    """The current TOTP code of a demo account; refuses any other account or database."""
+    if not is_demo_database(session):
+        raise DemoError("this database was not created by `portal demo load`")
+    user = accounts.find_user_by_email(session, email)
+    if user is None or not user.is_demo:
+        raise DemoError(f"{email} is not a demo account")
+    if user.totp_secret is None:
+        raise DemoError(f"{email} has not enrolled MFA yet; sign in to enrol it first")
+    return mfa.current_code(user.totp_secret)

@@ -1,0 +1,73 @@
+"""Japanese first, English second: the locale of a request and the translated vocabulary."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import Babel, LazyString
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.enums import OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.security.web import current_session
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    supported = current_app.config["PORTAL_SETTINGS"].locales
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return str(current_user.locale)
+    chosen = current_session().get("locale")
+    if chosen in supported:
+        return str(chosen)
+    return str(current_app.config["PORTAL_SETTINGS"].default_locale)
+
+
+def select_timezone() -> str:
+    return str(current_app.config["PORTAL_SETTINGS"].timezone)
+
+
+SUBCOMMITTEE_KIND_LABELS: dict[SubcommitteeKind, LazyString] = {
+    SubcommitteeKind.RAPID_RESPONSE: _l("Rapid response"),
+    SubcommitteeKind.POLICY_COORDINATION: _l("Policy coordination"),
+    SubcommitteeKind.RISK_REVIEW: _l("Risk review"),
+}
+
+SUBCOMMITTEE_KIND_PURPOSES: dict[SubcommitteeKind, LazyString] = {
+    SubcommitteeKind.RAPID_RESPONSE: _l("Grasps a materialised risk and decides countermeasures, fast."),
+    SubcommitteeKind.POLICY_COORDINATION: _l(
+        "Cross-industry risks not yet visible; medium- to long-term responses."
+    ),
+    SubcommitteeKind.RISK_REVIEW: _l("Reviews assumed risk scenarios and measures periodically."),
+}
+
+ROLE_LABELS: dict[Role, LazyString] = {
+    Role.SECRETARIAT: _l("Secretariat"),
+    Role.MEMBER: _l("Member"),
+    Role.ANALYST: _l("Think-tank analyst"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ADMIN: _l("System administrator"),
+}
+
+ROOM_ROLE_LABELS: dict[RoomRole, LazyString] = {
+    RoomRole.CHAIR: _l("Chair"),
+    RoomRole.MEMBER: _l("Member"),
+    RoomRole.OBSERVER: _l("Observer"),
+}
+
+ORGANIZATION_KIND_LABELS: dict[OrganizationKind, LazyString] = {
+    OrganizationKind.SECRETARIAT: _l("Secretariat"),
+    OrganizationKind.GOVERNMENT: _l("Government"),
+    OrganizationKind.PRIVATE: _l("Private company"),
+    OrganizationKind.THINK_TANK: _l("Think tank"),
+    OrganizationKind.ACADEMIA: _l("Academia"),
+}
+
+LEVEL_LABELS = {
+    0: _l("Public"),
+    1: _l("Restricted"),
+    2: _l("Confidential"),
+    3: _l("Critical Economic Security Information"),
+}
+
+LOCALE_NAMES = {"ja": "日本語", "en": "English"}

@@ -1,0 +1,1 @@
+"""Subcommittees (分科会), their memberships and room pages."""
