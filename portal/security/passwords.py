@@ -65,3 +65,10 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
+
+
+def use_cost_profile(time_cost: int, memory_cost_kib: int) -> None:
+    """Change the cost of new hashes (the test suite uses a cheap argon2id profile to stay fast)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    _dummy_hash.cache_clear()

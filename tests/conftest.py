@@ -1,0 +1,172 @@
+"""Shared fixtures: a migrated database on SQLite and (when PORTAL_TEST_DATABASE_URL is set) PostgreSQL,
+an application per test, demo data, and a signed-in client helper.
+
+Every database-backed test runs once per backend: the ``database_url`` fixture is parametrised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy.engine import make_url
+
+from portal import migrate
+from portal.accounts.models import User
+from portal.app import create_app
+from portal.db import Base, Database
+from portal.demo import DEMO_PASSWORD
+from portal.demo import load as load_demo
+from portal.security import mfa, passwords
+
+# argon2id still, but cheap: the suite hashes hundreds of passwords.
+passwords.use_cost_profile(time_cost=1, memory_cost_kib=8 * 1024)
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _create_postgres_database(base_url: str) -> str:
+    url = make_url(base_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url_text: str) -> None:
+    url = make_url(url_text)
+    name = url.database
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database_url(backend: str, directory: Path) -> str:
+    """An empty database of the given backend (the caller migrates it)."""
+    if backend == "sqlite":
+        return f"sqlite:///{directory / f'portal-{uuid.uuid4().hex[:8]}.sqlite3'}"
+    assert POSTGRES_URL
+    return _create_postgres_database(POSTGRES_URL)
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = fresh_database_url(request.param, tmp_path_factory.mktemp(request.param))
+    migrate.upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def instance_path(tmp_path: Path) -> Path:
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
+    config: dict[str, Any] = {
+        "database_url": database_url,
+        "instance_path": str(instance_path),
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "testing": {"TESTING": True},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return create_app(config)
+
+
+def _empty_all_tables(database: Database) -> None:
+    with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture
+def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
+    application = make_app(database_url, instance_path)
+    yield application
+    database: Database = application.extensions["portal_db"]
+    _empty_all_tables(database)
+    database.dispose()
+
+
+@pytest.fixture
+def database(app: Flask) -> Database:
+    db: Database = app.extensions["portal_db"]
+    return db
+
+
+@pytest.fixture
+def demo(database: Database) -> Database:
+    with database.session_scope() as session:
+        load_demo(session)
+    return database
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token from a page's form (tests post like a browser does)."""
+    page = client.get(path)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def user_by_email(database: Database, email: str) -> User:
+    with database.session_scope() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        session.expunge(user)
+        return user
+
+
+def next_totp_code(database: Database, email: str) -> str:
+    """A code the server will accept now: resets the replay marker first (tests sign in many times)."""
+    with database.session_scope() as session:
+        session.execute(update(User).where(User.email == email).values(totp_last_step=0))
+    user = user_by_email(database, email)
+    assert user.totp_secret
+    return mfa.current_code(user.totp_secret)
+
+
+def sign_in(
+    client: FlaskClient, database: Database, email: str, password: str = DEMO_PASSWORD
+) -> FlaskClient:
+    """Password, then TOTP, exactly as the browser does it. Asserts that sign-in succeeded."""
+    response = client.post(
+        "/login", data={"csrf_token": csrf_token(client), "email": email, "password": password}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert response.headers["Location"].endswith("/login/mfa")
+    token = csrf_token(client, "/login/mfa")
+    response = client.post("/login/mfa", data={"csrf_token": token, "code": next_totp_code(database, email)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
