@@ -28,7 +28,7 @@ translations: $(COMPILED)
 # Re-extract the catalogue template and merge it into every language (run after adding strings).
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
 
 run: setup
 	$(BIN)/portal keys init

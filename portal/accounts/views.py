@@ -55,7 +55,14 @@ def _safe_next(target: str | None) -> str:
 def _unauthorized() -> ResponseReturnValue:
     portal_session = current_session()
     if portal_session.expired_reason == "idle":
-        flash(_("You were signed out after 30 minutes without activity. Please sign in again."), "warning")
+        minutes = current_app.config["PORTAL_SETTINGS"].idle_timeout_minutes
+        flash(
+            _(
+                "You were signed out after %(minutes)d minutes without activity. Please sign in again.",
+                minutes=minutes,
+            ),
+            "warning",
+        )
     elif portal_session.expired_reason == "absolute":
         flash(_("Your session reached its maximum length. Please sign in again."), "warning")
     else:
@@ -86,8 +93,14 @@ def login() -> ResponseReturnValue:
             portal_session.promote(user.id, "mfa" if user.mfa_enrolled else "enrol", utcnow())
             return redirect(url_for("accounts.second_factor" if user.mfa_enrolled else "accounts.enrol"))
         if outcome.status == "throttled":
+            minutes = (
+                max(1, service.seconds_until(outcome.locked_until) // 60) if outcome.locked_until else 15
+            )
             form.form_errors.append(
-                _("Too many failed sign-in attempts. Sign-in is paused for 15 minutes; try again later.")
+                _(
+                    "Too many failed sign-in attempts. Sign-in is paused; try again in %(minutes)d minutes.",
+                    minutes=minutes,
+                )
             )
             status = 429
         else:
