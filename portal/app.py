@@ -73,6 +73,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from portal.accounts import devices
+
     app.jinja_env.globals.update(
         kind_labels=i18n.SUBCOMMITTEE_KIND_LABELS,
         kind_purposes=i18n.SUBCOMMITTEE_KIND_PURPOSES,
@@ -82,4 +84,5 @@ def _register_template_helpers(app: Flask) -> None:
         level_labels=i18n.LEVEL_LABELS,
         locale_names=i18n.LOCALE_NAMES,
         current_locale=lambda: str(get_locale() or "ja"),
+        describe_device=devices.describe,
     )

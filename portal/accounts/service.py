@@ -155,6 +155,15 @@ def active_sessions(session: Session, user: User) -> list[LoginSession]:
     )
 
 
+def purge_expired_sessions(session: Session, now: datetime, idle: timedelta, absolute: timedelta) -> None:
+    """Delete session records that can no longer be used (anonymous ones included)."""
+    session.execute(
+        delete(LoginSession).where(
+            (LoginSession.last_seen_at < now - idle) | (LoginSession.authenticated_at < now - absolute)
+        )
+    )
+
+
 def revoke_other_sessions(session: Session, user: User, keep_session_id: uuid.UUID | None) -> int:
     statement = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep_session_id is not None:

@@ -88,6 +88,14 @@ def login() -> ResponseReturnValue:
         request_session().commit()
         if outcome.status == "ok" and outcome.user is not None:
             user = outcome.user
+            settings = current_app.config["PORTAL_SETTINGS"]
+            service.purge_expired_sessions(
+                request_session(),
+                utcnow(),
+                idle=timedelta(minutes=settings.idle_timeout_minutes),
+                absolute=timedelta(hours=settings.absolute_timeout_hours),
+            )
+            request_session().commit()
             portal_session = current_session()
             portal_session["password_verified_at"] = utcnow().isoformat()
             portal_session.promote(user.id, "mfa" if user.mfa_enrolled else "enrol", utcnow())
