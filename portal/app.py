@@ -61,13 +61,19 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.admin_views import blueprint as admin
     from portal.accounts.views import blueprint as accounts
+    from portal.auditing.views import blueprint as audit_views
+    from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
     from portal.rooms.views import blueprint as rooms
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
     app.register_blueprint(rooms)
+    app.register_blueprint(documents)
+    app.register_blueprint(admin)
+    app.register_blueprint(audit_views)
 
 
 def _register_template_helpers(app: Flask) -> None:

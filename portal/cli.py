@@ -64,7 +64,12 @@ def db_downgrade(revision: str) -> None:
 @db.command("check")
 def db_check() -> None:
     """Fail if the models differ from the newest migration."""
-    migrate.check(_settings().database_url)
+    from alembic.util.exc import CommandError
+
+    try:
+        migrate.check(_settings().database_url)
+    except CommandError as error:
+        raise click.ClickException(f"models and migrations differ: {str(error)[:300]}") from error
     click.echo("models and migrations agree")
 
 
@@ -209,6 +214,28 @@ def users_create_organization(name_ja: str, name_en: str, kind: str) -> None:
         click.echo(f"created organisation {org.name_en} ({org.id})")
 
 
+# --- audit ----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; fail at the first broken link."""
+    from portal.security import audit as audit_log
+
+    result = audit_log.verify(_database().engine)
+    if not result.ok:
+        raise click.ClickException(
+            f"audit chain broken at entry {result.first_broken_seq}: {result.problem} "
+            f"({result.checked} entries before it verified)"
+        )
+    click.echo(f"audit chain intact: {result.checked} entries verified")
+
+
 # --- keys -----------------------------------------------------------------------------------------
 
 
@@ -248,6 +275,8 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.executable, "-m", "gunicorn", "portal.wsgi:app",
         "--bind", f"{host}:{port}", "--workers", str(workers),
         "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+        # gunicorn's control socket defaults to one path per OS user; keep this instance's to itself.
+        "--control-socket", str(settings.instance_path / "gunicorn.ctl"),
     ]  # fmt: skip
     os.execv(sys.executable, arguments)  # noqa: S606  (replace this process with gunicorn)
 

@@ -43,6 +43,12 @@ class Settings:
     max_failures_per_ip: int
     max_request_mb: int
     trusted_proxy_hops: int
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "portal@localhost"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,6 +79,11 @@ _ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
     "PORTAL_COOKIE_SECURE": ("session", "cookie_secure", str),
     "PORTAL_MAX_REQUEST_MB": ("uploads", "max_request_mb", int),
     "PORTAL_TRUSTED_PROXY_HOPS": ("proxy", "trusted_hops", int),
+    "PORTAL_SMTP_HOST": ("mail", "smtp_host", str),
+    "PORTAL_SMTP_PORT": ("mail", "smtp_port", int),
+    "PORTAL_SMTP_USERNAME": ("mail", "smtp_username", str),
+    "PORTAL_SMTP_PASSWORD": ("mail", "smtp_password", str),
+    "PORTAL_MAIL_FROM": ("mail", "mail_from", str),
 }
 
 
@@ -138,6 +149,12 @@ def load_settings(
         max_failures_per_ip=int(throttle["max_failures_per_ip"]),
         max_request_mb=int(raw["uploads"]["max_request_mb"]),
         trusted_proxy_hops=int(raw["proxy"]["trusted_hops"]),
+        smtp_host=str(raw["mail"]["smtp_host"]),
+        smtp_port=int(raw["mail"]["smtp_port"]),
+        smtp_starttls=bool(raw["mail"]["smtp_starttls"]),
+        smtp_username=str(raw["mail"]["smtp_username"]),
+        smtp_password=str(raw["mail"]["smtp_password"]),
+        mail_from=str(raw["mail"]["mail_from"]),
         extra={key: value for key, value in raw.items() if key == "testing"},
     )
     check_settings(settings)

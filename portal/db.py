@@ -88,6 +88,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        from portal.security import audit
+
+        audit.install(self.session_factory)
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
@@ -100,7 +103,12 @@ class Database:
             session.rollback()
             raise
         finally:
-            session.close()
+            from portal.security import audit
+
+            try:
+                audit.flush_survivors(session)
+            finally:
+                session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -123,4 +131,9 @@ def close_request_session(_error: BaseException | None = None) -> None:
 
     session: Session | None = g.pop("_db_session", None)
     if session is not None:
-        session.close()
+        from portal.security import audit
+
+        try:
+            audit.flush_survivors(session)
+        finally:
+            session.close()

@@ -3,17 +3,29 @@ the four example subcommittees, and users in every role so that no single accoun
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts import service as accounts
+from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.db import utcnow
-from portal.enums import Level, OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.enums import (
+    GOV_ONLY_CODE,
+    CaveatKind,
+    Level,
+    OrganizationKind,
+    ReleaseMarking,
+    Role,
+    RoomRole,
+    SubcommitteeKind,
+)
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa
@@ -203,7 +215,7 @@ USERS = [
         "高橋 誠",
         "mic",
         (Role.MEMBER,),
-        Level.CONFIDENTIAL,
+        Level.CESI,
         (("infrastructure", RoomRole.CHAIR), ("agi", RoomRole.CHAIR)),
         locale="en",
     ),
@@ -293,6 +305,115 @@ USERS = [
 ]
 
 
+#: Topic compartments, and who holds them.
+COMPARTMENTS = [
+    (
+        "MINERALS-SUPPLY",
+        "重要鉱物 調達先情報",
+        "Critical minerals: sourcing",
+        ("tanaka@meti.example.jp", "ito@toho-raremetals.example.jp"),
+    ),
+    (
+        "GRID-OPS",
+        "電力系統 運用情報",
+        "Power grid operations",
+        ("suzuki@mlit.example.jp", "takahashi@mic.example.jp"),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoDocument:
+    room: str
+    author: str
+    level: Level
+    release: ReleaseMarking
+    title: str
+    body: str
+    caveats: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+DOCUMENTS = [
+    DemoDocument("minerals", "sato@cao.example.jp", Level.PUBLIC, ReleaseMarking.CLEAR,
+                 "重要鉱物分科会 開催要領", "分科会の目的、構成員、開催方法を定める。"),
+    DemoDocument("minerals", "tanaka@meti.example.jp", Level.RESTRICTED, ReleaseMarking.GREEN,
+                 "ガリウム・ゲルマニウム輸出管理措置の影響整理(第1版)",
+                 "2023年8月の輸出管理措置開始以降の輸入量・価格の推移と、国内需要家への影響を整理する。"),
+    DemoDocument("minerals", "tanaka@meti.example.jp", Level.CONFIDENTIAL, ReleaseMarking.AMBER,
+                 "国家備蓄の放出検討状況(政府限り)", "備蓄放出の判断基準と関係省庁の調整状況。",
+                 caveats=("GOV_ONLY",), reason="政府内の検討過程であり、公表により判断に支障が生じるため"),
+    DemoDocument("minerals", "tanaka@meti.example.jp", Level.CONFIDENTIAL, ReleaseMarking.AMBER_STRICT,
+                 "代替調達先候補の企業別評価", "代替調達先候補の企業ごとの供給余力と契約条件の評価。",
+                 caveats=("MINERALS-SUPPLY",), reason="個別企業の取引情報を含むため"),
+    DemoDocument("minerals", "tanaka@meti.example.jp", Level.CESI, ReleaseMarking.RED,
+                 "レアアース再輸出規制に関する同盟国からの通報", "同盟国から共有された規制運用の見通し。",
+                 readers=("tanaka@meti.example.jp", "ito@toho-raremetals.example.jp"),
+                 reason="重要経済安保情報に指定された情報を含むため"),
+    DemoDocument("infrastructure", "takahashi@mic.example.jp", Level.RESTRICTED, ReleaseMarking.GREEN,
+                 "電力・通信・決済 相互依存シナリオ(案)",
+                 "広域停電が通信、さらに決済へ波及するシナリオと、各段階の影響の見積もり。"),
+    DemoDocument("infrastructure", "takahashi@mic.example.jp", Level.CONFIDENTIAL, ReleaseMarking.AMBER,
+                 "系統運用データに基づく脆弱箇所の点検結果", "需給調整に係る脆弱箇所の点検結果。",
+                 caveats=("GRID-OPS",), reason="重要インフラの脆弱性情報を含むため"),
+    DemoDocument("infrastructure", "takahashi@mic.example.jp", Level.CESI, ReleaseMarking.RED,
+                 "重要インフラ事業者へのサイバー攻撃に関する通報", "攻撃の手口と想定される標的に関する情報。",
+                 readers=("takahashi@mic.example.jp", "yamamoto@hokushin-power.example.jp"),
+                 reason="重要経済安保情報に指定された情報を含むため"),
+    DemoDocument("agi", "takahashi@mic.example.jp", Level.PUBLIC, ReleaseMarking.CLEAR,
+                 "AGI分科会 設置趣旨", "業種横断のリスクを中長期の視点で検討する場として設置する。"),
+    DemoDocument("agi", "takahashi@mic.example.jp", Level.RESTRICTED, ReleaseMarking.GREEN,
+                 "AGIリスク論点整理メモ",
+                 "計算資源の集中、重要インフラでの利用、サプライチェーンへの影響の論点。"),
+    DemoDocument("shipbuilding", "suzuki@mlit.example.jp", Level.RESTRICTED, ReleaseMarking.GREEN,
+                 "海底ケーブル敷設船の国内供給能力",
+                 "国際通信の99%を担う光海底ケーブルの敷設役務の国内供給能力。"),
+    DemoDocument("shipbuilding", "suzuki@mlit.example.jp", Level.CONFIDENTIAL, ReleaseMarking.AMBER,
+                 "造船事業の譲渡に関する懸念事案(政府限り)", "事業譲渡が供給能力と技術流出に及ぼす影響。",
+                 caveats=("GOV_ONLY",), reason="個別事案の検討過程であるため"),
+]  # fmt: skip
+
+
+def _load_caveats_and_documents(
+    session: Session, users: dict[str, User], rooms: dict[str, Subcommittee], now: datetime
+) -> None:
+    caveats = {
+        GOV_ONLY_CODE: Caveat(
+            code=GOV_ONLY_CODE, kind=CaveatKind.GOV_ONLY, name_ja="政府限り", name_en="Government only"
+        )
+    }
+    for code, name_ja, name_en, holders in COMPARTMENTS:
+        caveats[code] = Caveat(code=code, kind=CaveatKind.COMPARTMENT, name_ja=name_ja, name_en=name_en)
+        for email in holders:
+            session.add(
+                UserCaveat(user_id=users[email].id, caveat=caveats[code], granted_at=now - timedelta(days=60))
+            )
+    session.add_all(caveats.values())
+    for order, spec in enumerate(DOCUMENTS):
+        author = users[spec.author]
+        moment = now - timedelta(days=30 - order)
+        document = Document(
+            id=uuid.uuid4(),
+            subcommittee_id=rooms[spec.room].id,
+            title=spec.title,
+            body=spec.body,
+            level=spec.level,
+            release=spec.release,
+            classified_by_id=author.id,
+            classified_at=moment,
+            classification_reason=spec.reason,
+            created_by_id=author.id,
+            created_at=moment,
+            updated_at=moment,
+        )
+        document.caveat_links = [DocumentCaveat(caveat=caveats[code]) for code in spec.caveats]
+        document.reader_links = [
+            DocumentReader(user_id=users[email].id, added_by_id=author.id) for email in spec.readers
+        ]
+        session.add(document)
+
+
 def is_demo_database(session: Session) -> bool:
     return get_meta(session, DEMO_DATABASE_KEY) == "true"
 
@@ -328,6 +449,7 @@ def load(session: Session) -> None:
         session.add(room)
     session.flush()
     secretariat = None
+    users: dict[str, User] = {}
     for order, user_spec in enumerate(USERS):
         user = accounts.create_user(
             session,
@@ -339,6 +461,7 @@ def load(session: Session) -> None:
             locale=user_spec.locale,
             is_demo=True,
         )
+        users[user_spec.email] = user
         if user_spec.enrolled:
             user.totp_secret = mfa.new_secret()
             user.mfa_enrolled_at = now
@@ -371,6 +494,8 @@ def load(session: Session) -> None:
                     sort_order=0 if room_role == RoomRole.CHAIR else 1 + order,
                 )
             )
+    session.flush()
+    _load_caveats_and_documents(session, users, rooms, now)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 

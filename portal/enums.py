@@ -45,3 +45,33 @@ class Level(IntEnum):
 class ClearanceBasis(StrEnum):
     INTERNAL = "internal"
     SUITABILITY_EVALUATION = "suitability_evaluation"
+
+
+class ReleaseMarking(StrEnum):
+    """Traffic Light Protocol 2.0: how far a recipient may pass an item on (sharing and export)."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+#: Most restrictive last: an item built from parts takes the most restrictive marking of them.
+RELEASE_ORDER = [
+    ReleaseMarking.CLEAR,
+    ReleaseMarking.GREEN,
+    ReleaseMarking.AMBER,
+    ReleaseMarking.AMBER_STRICT,
+    ReleaseMarking.RED,
+]
+
+
+class CaveatKind(StrEnum):
+    #: 政府限り: readable only by people of government and secretariat organisations.
+    GOV_ONLY = "gov_only"
+    #: A topic compartment: the reader must hold it.
+    COMPARTMENT = "compartment"
+
+
+GOV_ONLY_CODE = "GOV_ONLY"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import Flask, g, render_template, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.security.policy import AccessDenied
 
 log = logging.getLogger("portal.errors")
 
@@ -36,6 +39,8 @@ ERROR_TEXTS: dict[int, tuple[LazyString, LazyString]] = {
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     title, default_message = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    if not g.get("request_id"):
+        g.request_id = uuid.uuid4().hex
     return (
         render_template(
             "errors/error.html",
@@ -71,7 +76,12 @@ def _handle_unexpected(error: Exception) -> tuple[str, int]:
     return render_error(500)
 
 
+def _handle_denied(error: AccessDenied) -> tuple[str, int]:
+    return render_error(404 if error.conceal else 403)
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(AccessDenied, _handle_denied)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -7,7 +7,7 @@ from flask_babel import Babel, LazyString
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.enums import OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.enums import OrganizationKind, ReleaseMarking, Role, RoomRole, SubcommitteeKind
 from portal.security.web import current_session
 
 babel = Babel()
@@ -71,3 +71,28 @@ LEVEL_LABELS = {
 }
 
 LOCALE_NAMES = {"ja": "日本語", "en": "English"}
+
+RELEASE_LABELS: dict[ReleaseMarking, LazyString] = {
+    ReleaseMarking.CLEAR: _l("TLP:CLEAR (public)"),
+    ReleaseMarking.GREEN: _l("TLP:GREEN (the council)"),
+    ReleaseMarking.AMBER: _l("TLP:AMBER (named organisations)"),
+    ReleaseMarking.AMBER_STRICT: _l("TLP:AMBER+STRICT (reader's organisation only)"),
+    ReleaseMarking.RED: _l("TLP:RED (named readers only)"),
+}
+
+#: What a user is told when the policy refuses something they tried (not for concealed reads).
+REASON_MESSAGES: dict[str, LazyString] = {
+    "NOT_MEMBER": _l("You are not a member of this subcommittee."),
+    "OBSERVER_READ_ONLY": _l("Observers can read but not add material."),
+    "ROLE_NO_CONTENT": _l("Your role does not read or write council material."),
+    "ROOM_LEVEL_EXCEEDED": _l("This subcommittee may not hold material at that level."),
+    "CLASSIFY_ABOVE_CLEARANCE": _l("You cannot classify above your own clearance."),
+    "CAVEAT_NOT_HELD": _l("You cannot apply a caveat you do not hold."),
+    "REASON_REQUIRED": _l("A reason is required at Confidential and above."),
+    "READER_NOT_MEMBER": _l("Every named reader must be a member of the subcommittee."),
+    "CESI_NEEDS_READERS": _l("Critical Economic Security Information must name its readers."),
+    "SELF_GRANT": _l("Nobody can grant anything to themselves."),
+    "NOT_SECRETARIAT": _l("Only the secretariat can do this."),
+    "NOT_AUDITOR": _l("Only auditors can do this."),
+    "ACCOUNT_SUSPENDED": _l("Your account is suspended."),
+}

@@ -1,7 +1,9 @@
 """Every model, imported once so that the metadata is complete (Alembic, tests)."""
 
+from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import (
     Clearance,
+    Invitation,
     LoginAttempt,
     LoginLockout,
     LoginSession,
@@ -11,12 +13,21 @@ from portal.accounts.models import (
     UserRole,
 )
 from portal.db import Base
+from portal.documents.models import Document, DocumentCaveat, DocumentReader
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
+from portal.security.audit_models import AuditChainHead, AuditEntry
 
 __all__ = [
+    "AuditChainHead",
+    "AuditEntry",
     "Base",
+    "Caveat",
     "Clearance",
+    "Document",
+    "DocumentCaveat",
+    "DocumentReader",
+    "Invitation",
     "LoginAttempt",
     "LoginLockout",
     "LoginSession",
@@ -26,5 +37,6 @@ __all__ = [
     "RecoveryCode",
     "Subcommittee",
     "User",
+    "UserCaveat",
     "UserRole",
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from portal.security import passwords
 
 REQUIRED = _l("This field is required.")
 
@@ -39,6 +41,19 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(REQUIRED), EqualTo("new_password", message=_l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        try:
+            passwords.check_new_password(field.data or "")
+        except passwords.PasswordRejected as rejected:
+            raise ValidationError(str(PASSWORD_RULE_MESSAGES[rejected.code])) from rejected
+
+
+PASSWORD_RULE_MESSAGES = {
+    "too_short": _l("Use at least 12 characters."),
+    "too_long": _l("That password is too long."),
+    "too_common": _l("That password is too common. Choose one that is harder to guess."),
+}
 
 
 class LocaleForm(FlaskForm):

@@ -189,3 +189,23 @@ class LoginLockout(UUIDPrimaryKey, Base):
     scope: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(254), index=True)
     locked_until: Mapped[datetime]
+
+
+class Invitation(UUIDPrimaryKey, Base):
+    """A one-time link to set a password and enrol MFA. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The account the invitation completes (created with no password when the invitation is made).
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Clearance, LoginSession, Organization, RecoveryCode, User, UserRole
 from portal.db import utcnow
 from portal.enums import ClearanceBasis, Level, Role
-from portal.security import mfa, passwords, throttle
+from portal.security import audit, mfa, passwords, throttle
+from portal.security.audit import Actor
+from portal.security.policy import clearance_state
 
 SUPPORTED_LOCALES = ("ja", "en")
 
@@ -25,6 +27,32 @@ class AccountError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def audit_account_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    allowed: bool = True,
+    reason: str = "OK",
+    user: User | None = None,
+    survives_rollback: bool | None = None,
+) -> None:
+    """Record a sign-in or account event (never a password, code or secret)."""
+    audit.record(
+        session,
+        audit.AuditEvent(
+            actor=actor,
+            action=action,
+            allowed=allowed,
+            rule=action,
+            reason=reason,
+            object_type="user" if user else None,
+            object_id=str(user.id) if user else None,
+            survives_rollback=(not allowed) if survives_rollback is None else survives_rollback,
+        ),
+    )
 
 
 def normalize_email(email: str) -> str:
@@ -50,18 +78,23 @@ def check_password_sign_in(
     ip_address: str,
     rules: throttle.ThrottleRules,
     now: datetime | None = None,
+    actor: Actor | None = None,
 ) -> PasswordOutcome:
     """The first sign-in step. Unknown e-mails and wrong passwords look and cost the same."""
     now = now or utcnow()
+    actor = actor or Actor(user_id=None, ip_address=ip_address)
     email = normalize_email(email)[:254]
     until = throttle.locked_until(session, email, ip_address, now)
+    user = find_user_by_email(session, email)
     if until is not None:
         throttle.record_attempt(session, email, ip_address, "throttled", now)
+        audit_account_event(session, actor, "session.sign_in", allowed=False, reason="THROTTLED", user=user)
         return PasswordOutcome("throttled", locked_until=until)
-    user = find_user_by_email(session, email)
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or user.is_suspended:
         started = throttle.record_failure(session, email, ip_address, now, rules)
+        reason = "ACCOUNT_SUSPENDED" if user is not None and password_ok else "BAD_CREDENTIALS"
+        audit_account_event(session, actor, "session.sign_in", allowed=False, reason=reason, user=user)
         if started is not None:
             return PasswordOutcome("throttled", locked_until=started)
         return PasswordOutcome("invalid")
@@ -179,8 +212,10 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def current_clearance(user: User, now: datetime) -> Clearance | None:
-    current = [c for c in user.clearances if c.is_current(now)]
-    return max(current, key=lambda c: c.granted_at) if current else None
+    """The clearance the policy applies now: the newest record decides (a revoked or lapsed newest record
+    leaves none, even when an older, superseded record has not expired)."""
+    state, newest = clearance_state(user.clearances, now)
+    return newest if state == "valid" else None
 
 
 def create_user(

@@ -11,13 +11,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from portal.accounts import service
+from portal.accounts import admin_service, service
+from portal.accounts.admin_forms import AcceptInvitationForm
 from portal.accounts.forms import ConfirmForm, LocaleForm, LoginForm, PasswordChangeForm, SecondFactorForm
 from portal.accounts.models import User
 from portal.db import request_session, utcnow
-from portal.security import mfa
+from portal.errors import render_error
+from portal.rooms import service as rooms_service
+from portal.security import mfa, passwords
 from portal.security.throttle import ThrottleRules
-from portal.security.web import current_session, login_manager, pending_user
+from portal.security.web import (
+    current_actor,
+    current_session,
+    current_subject,
+    login_manager,
+    pending_user,
+    performs,
+)
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -72,6 +82,7 @@ def _unauthorized() -> ResponseReturnValue:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@performs("session.sign_in")
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("rooms.overview"))
@@ -84,6 +95,7 @@ def login() -> ResponseReturnValue:
             form.password.data or "",
             request.remote_addr or "unknown",
             _throttle_rules(),
+            actor=current_actor(),
         )
         request_session().commit()
         if outcome.status == "ok" and outcome.user is not None:
@@ -102,7 +114,7 @@ def login() -> ResponseReturnValue:
             return redirect(url_for("accounts.second_factor" if user.mfa_enrolled else "accounts.enrol"))
         if outcome.status == "throttled":
             minutes = (
-                max(1, service.seconds_until(outcome.locked_until) // 60) if outcome.locked_until else 15
+                max(1, -(-service.seconds_until(outcome.locked_until) // 60)) if outcome.locked_until else 15
             )
             form.form_errors.append(
                 _(
@@ -142,11 +154,13 @@ def _finish_sign_in(user: User, target: str | None = None) -> ResponseReturnValu
     portal_session.pop("enrol_secret", None)
     portal_session.promote(user.id, "active", utcnow())
     user.last_seen_at = utcnow()
+    service.audit_account_event(request_session(), current_actor(), "session.sign_in", user=user)
     request_session().commit()
     return redirect(target)
 
 
 @blueprint.route("/login/mfa", methods=["GET", "POST"])
+@performs("session.second_factor")
 def second_factor() -> ResponseReturnValue:
     user = _pending_or_restart()
     if user is None or current_session().stage != "mfa":
@@ -166,6 +180,14 @@ def second_factor() -> ResponseReturnValue:
                     "warning",
                 )
             return _finish_sign_in(user)
+        service.audit_account_event(
+            request_session(),
+            current_actor(),
+            "session.second_factor",
+            allowed=False,
+            reason="MFA_REPLAY" if outcome.replayed else "MFA_FAILED",
+            user=user,
+        )
         request_session().rollback()
         if outcome.replayed:
             form.code.errors = [_("This code has already been used. Wait for the next code.")]
@@ -177,6 +199,7 @@ def second_factor() -> ResponseReturnValue:
 
 
 @blueprint.route("/enrol", methods=["GET", "POST"])
+@performs("account.mfa_enrol")
 def enrol() -> ResponseReturnValue:
     user = _pending_or_restart()
     if user is None or current_session().stage != "enrol":
@@ -193,6 +216,7 @@ def enrol() -> ResponseReturnValue:
         codes = service.complete_enrolment(request_session(), user, secret, form.code.data or "")
         if codes is not None:
             portal_session["recovery_codes"] = codes
+            service.audit_account_event(request_session(), current_actor(), "account.mfa_enrol", user=user)
             return _finish_sign_in(user, url_for("accounts.recovery_codes"))
         form.code.errors = [_("The code is not correct. Check the time on your device and try again.")]
         form.code.data = ""
@@ -211,6 +235,7 @@ def enrol() -> ResponseReturnValue:
 
 @blueprint.route("/enrol/recovery-codes", methods=["GET", "POST"])
 @login_required
+@performs("account.recovery_codes")
 def recovery_codes() -> ResponseReturnValue:
     portal_session = current_session()
     form = ConfirmForm()
@@ -224,9 +249,18 @@ def recovery_codes() -> ResponseReturnValue:
 
 
 @blueprint.post("/logout")
+@performs("session.sign_out")
 def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            service.audit_account_event(
+                request_session(),
+                current_actor(),
+                "session.sign_out",
+                user=current_user,
+                survives_rollback=True,
+            )
         current_session().end()
         flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
@@ -242,6 +276,8 @@ def _render_account(
             "accounts/account.html",
             user=user,
             clearance=service.current_clearance(user, now),
+            compartments=admin_service.held_compartments(request_session(), user, now),
+            rooms=rooms_service.rooms_for(request_session(), current_subject(), now),
             sessions=service.active_sessions(request_session(), user),
             current_session_id=current_session().record_id,
             password_form=password_form or PasswordChangeForm(formdata=None),
@@ -254,16 +290,21 @@ def _render_account(
 
 @blueprint.get("/account")
 @login_required
+@performs("account.view")
 def account() -> ResponseReturnValue:
     return _render_account()
 
 
 @blueprint.post("/account/sessions/revoke-others")
 @login_required
+@performs("session.revoke_others")
 def revoke_other_sessions() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         count = service.revoke_other_sessions(request_session(), current_user, current_session().record_id)
+        service.audit_account_event(
+            request_session(), current_actor(), "session.revoke_others", user=current_user
+        )
         request_session().commit()
         flash(_("Signed out of %(count)d other sessions.", count=count), "success")
     return redirect(url_for("accounts.account"))
@@ -271,9 +312,20 @@ def revoke_other_sessions() -> ResponseReturnValue:
 
 @blueprint.post("/account/password")
 @login_required
+@performs("account.password_change")
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    user: User = current_user
+    # Said together with the other problems, so the user fixes everything in one go.
+    current = form.current_password.data
+    if form.is_submitted() and current and not passwords.verify_password(user.password_hash, current):
+        form.current_password.errors = [
+            *form.current_password.errors,
+            str(ACCOUNT_ERRORS["wrong_current_password"]),
+        ]
+        valid = False
+    if valid:
         try:
             service.change_password(
                 request_session(),
@@ -287,13 +339,48 @@ def change_password() -> ResponseReturnValue:
             target = form.current_password if error.code == "wrong_current_password" else form.new_password
             target.errors = [str(ACCOUNT_ERRORS[error.code])]
             return _render_account(form, 400)
+        service.audit_account_event(
+            request_session(), current_actor(), "account.password_change", user=current_user
+        )
         request_session().commit()
         flash(_("Your password was changed. Every other session was signed out."), "success")
         return redirect(url_for("accounts.account"))
     return _render_account(form, 400)
 
 
+@blueprint.route("/invite/<token>", methods=["GET", "POST"])
+@performs("account.invitation_accept")
+def accept_invitation(token: str) -> ResponseReturnValue:
+    """A one-time link: set a password, then enrol MFA at once."""
+    invitation = admin_service.find_invitation(request_session(), token, utcnow())
+    if invitation is None:
+        return render_error(
+            404, str(_l("This invitation link is not valid. It may have expired or been used."))
+        )
+    form = AcceptInvitationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = admin_service.accept_invitation(
+                request_session(), invitation, form.password.data or "", current_actor()
+            )
+        except admin_service.AdminError as error:
+            request_session().rollback()
+            form.password.errors = [str(ACCOUNT_ERRORS[error.code])]
+            status = 400
+        else:
+            request_session().commit()
+            portal_session = current_session()
+            portal_session["password_verified_at"] = utcnow().isoformat()
+            portal_session.promote(user.id, "enrol", utcnow())
+            return redirect(url_for("accounts.enrol"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/invitation.html", form=form, user=invitation.user), status
+
+
 @blueprint.post("/locale")
+@performs("account.set_locale")
 def switch_locale() -> ResponseReturnValue:
     form = LocaleForm()
     if form.validate_on_submit() and form.locale.data in service.SUPPORTED_LOCALES:

@@ -6,23 +6,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import User
 from portal.enums import SubcommitteeKind
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import policy
+from portal.security.policy import Subject
 
 KIND_ORDER = {
     SubcommitteeKind.RAPID_RESPONSE: 0,
     SubcommitteeKind.POLICY_COORDINATION: 1,
     SubcommitteeKind.RISK_REVIEW: 2,
 }
-
-
-class RoomNotFound(LookupError):
-    """The room does not exist or the user may not know it exists (both answer 404)."""
 
 
 @dataclass(frozen=True)
@@ -32,34 +28,42 @@ class RoomSummary:
     member_count: int
 
 
-def rooms_for(session: Session, user: User, now: datetime) -> list[RoomSummary]:
+def rooms_for(session: Session, subject: Subject, now: datetime) -> list[RoomSummary]:
     rooms = session.scalars(
-        select(Subcommittee).where(policy.visible_rooms_filter(user, now)).order_by(Subcommittee.name_ja)
+        select(Subcommittee).where(policy.visible_rooms(subject)).order_by(Subcommittee.name_ja)
     ).all()
     summaries = []
     for room in sorted(rooms, key=lambda r: KIND_ORDER[r.kind]):
         members = current_members(session, room.id, now)
-        mine = next((m for m in members if m.user_id == user.id), None)
-        summaries.append(RoomSummary(room, mine.room_role.value if mine else "", len(members)))
+        summaries.append(RoomSummary(room, subject.room_roles[room.id].value, len(members)))
     return summaries
 
 
 def current_members(session: Session, room_id: uuid.UUID, now: datetime) -> list[Membership]:
-    memberships = session.scalars(
-        select(Membership).where(Membership.subcommittee_id == room_id).order_by(Membership.sort_order)
-    ).all()
-    return [m for m in memberships if m.is_current(now)]
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(
+                Membership.subcommittee_id == room_id,
+                Membership.valid_from <= now,
+                or_(Membership.valid_to.is_(None), Membership.valid_to > now),
+            )
+            .order_by(Membership.sort_order)
+        )
+    )
 
 
-def open_room(session: Session, user: User, room_id: uuid.UUID, now: datetime) -> Subcommittee:
-    """The room if the policy lets ``user`` in; otherwise :class:`RoomNotFound`, as for no room at all."""
+def open_room(session: Session, subject: Subject, room_id: uuid.UUID) -> Subcommittee:
+    """The room if the policy lets the subject in; a denial is audited and concealed as a 404."""
     room = session.get(Subcommittee, room_id)
     if room is None:
-        raise RoomNotFound(room_id)
-    mine = session.scalars(
-        select(Membership).where(Membership.subcommittee_id == room_id, Membership.user_id == user.id)
-    ).all()
-    decision = policy.decide_enter_room(user, room, list(mine), now)
-    if not decision.allowed:
-        raise RoomNotFound(room_id)
+        raise policy.AccessDenied(policy.deny("room.enter", "NOT_FOUND"), conceal=True)
+    policy.require(
+        session,
+        subject,
+        policy.decide_enter_room(subject, room),
+        object_type="room",
+        object_id=room.id,
+        conceal=True,
+    )
     return room

@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from portal.accounts.models import User
 from portal.db import request_session, utcnow
+from portal.documents import service as document_service
 from portal.rooms import service
+from portal.security import policy
+from portal.security.web import current_subject, performs
 
 blueprint = Blueprint("rooms", __name__)
 
 
 @blueprint.get("/")
 @login_required
+@performs("room.list")
 def overview() -> ResponseReturnValue:
-    user: User = current_user
-    return render_template("rooms/overview.html", rooms=service.rooms_for(request_session(), user, utcnow()))
+    rooms = service.rooms_for(request_session(), current_subject(), utcnow())
+    return render_template("rooms/overview.html", rooms=rooms)
 
 
 @blueprint.get("/rooms/<uuid:room_id>")
 @login_required
+@performs("room.enter")
 def room(room_id: uuid.UUID) -> ResponseReturnValue:
-    user: User = current_user
-    now = utcnow()
-    try:
-        subcommittee = service.open_room(request_session(), user, room_id, now)
-    except service.RoomNotFound:
-        abort(404)
-    members = service.current_members(request_session(), subcommittee.id, now)
-    return render_template("rooms/room.html", room=subcommittee, members=members)
+    subject = current_subject()
+    subcommittee = service.open_room(request_session(), subject, room_id)
+    members = service.current_members(request_session(), subcommittee.id, utcnow())
+    documents = document_service.list_documents(request_session(), subject, subcommittee)
+    return render_template(
+        "rooms/room.html",
+        room=subcommittee,
+        members=members,
+        documents=documents,
+        can_create=policy.decide_create_document(subject, subcommittee).allowed,
+    )

@@ -1,20 +1,43 @@
 """Every access decision, as a value: Decision(allowed, rule, reason). No Flask here.
 
-Lists are filtered in SQL by filters built from the same rules as the per-object decisions, so a hidden
-item is never counted, paged or hinted at. The foundation holds the room rules; clearances, caveats and
-named readers join them with the documents.
+A decision is made for a :class:`Subject` (who acts, with their clearance, compartments, organisation and
+rooms resolved once per request) and a resource. Lists are filtered in SQL by filters built from the same
+rules (:func:`visible_documents`), so a hidden item is never counted, paged or hinted at; a property-based
+test holds the SQL filter and the per-object decision to the same answers.
+
+Deny by default; secretariat and administrator roles are not bypasses.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
 
-from portal.accounts.models import User
+from portal.accounts.caveats import Caveat, UserCaveat
+from portal.accounts.models import Clearance, Organization, User
+from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.enums import (
+    GOV_ONLY_CODE,
+    CaveatKind,
+    ClearanceBasis,
+    Level,
+    OrganizationKind,
+    Role,
+    RoomRole,
+)
 from portal.rooms.models import Membership, Subcommittee
+from portal.security import audit
+from portal.security.audit import Actor
+
+GOVERNMENT_KINDS = frozenset({OrganizationKind.GOVERNMENT, OrganizationKind.SECRETARIAT})
+#: Roles that run or check the system and never read content.
+NO_CONTENT_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+CONTENT_ROLES = frozenset({Role.SECRETARIAT, Role.MEMBER, Role.ANALYST})
 
 
 @dataclass(frozen=True)
@@ -22,7 +45,7 @@ class Decision:
     allowed: bool
     #: Which rule decided (stable, for the audit trail).
     rule: str
-    #: Stable reason code: OK, NOT_MEMBER, ROOM_ARCHIVED, ACCOUNT_SUSPENDED, ...
+    #: Stable reason code: OK, NOT_MEMBER, CLEARANCE_TOO_LOW, ...
     reason: str
 
     def __bool__(self) -> bool:
@@ -37,32 +60,372 @@ def deny(rule: str, reason: str) -> Decision:
     return Decision(False, rule, reason)
 
 
-def _current_membership_clause(user_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-    return and_(
-        Membership.user_id == user_id,
-        Membership.valid_from <= now,
-        or_(Membership.valid_to.is_(None), Membership.valid_to > now),
+@dataclass(frozen=True)
+class Subject:
+    """Who acts, with everything the rules need, resolved at one moment ``now``."""
+
+    user_id: uuid.UUID
+    roles: frozenset[Role]
+    organization_id: uuid.UUID
+    organization_kind: OrganizationKind
+    #: A valid 適合事業者 qualification (always True for government and secretariat organisations).
+    organization_qualified: bool
+    #: valid, none, expired, revoked
+    clearance_state: str
+    clearance_level: Level | None
+    clearance_from_evaluation: bool
+    compartments: frozenset[str]
+    #: Rooms the user currently belongs to (not archived), and the role in each.
+    room_roles: dict[uuid.UUID, RoomRole] = field(default_factory=dict)
+    is_suspended: bool = False
+    actor: Actor = field(default_factory=lambda: Actor(user_id=None))
+
+    @property
+    def room_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(self.room_roles)
+
+    @property
+    def is_government(self) -> bool:
+        return self.organization_kind in GOVERNMENT_KINDS
+
+    @property
+    def reads_content(self) -> bool:
+        return (
+            not self.is_suspended and bool(self.roles & CONTENT_ROLES) and not (self.roles & NO_CONTENT_ROLES)
+        )
+
+    @property
+    def valid_level(self) -> Level | None:
+        return self.clearance_level if self.clearance_state == "valid" else None
+
+    @property
+    def cesi_eligible(self) -> bool:
+        return (
+            self.valid_level == Level.CESI
+            and self.clearance_from_evaluation
+            and (self.is_government or self.organization_qualified)
+        )
+
+
+# --- building a subject ---------------------------------------------------------------------------
+
+
+def organization_qualified(org: Organization, now: datetime) -> bool:
+    if org.kind in GOVERNMENT_KINDS:
+        return True
+    if not org.qualification_reference or org.qualified_until is None:
+        return False
+    if org.qualification_revoked_at is not None and org.qualification_revoked_at <= now:
+        return False
+    return org.qualified_until >= now.date()
+
+
+def clearance_state(clearances: Iterable[Clearance], now: datetime) -> tuple[str, Clearance | None]:
+    """The newest clearance record decides: a renewal is a new record; revoking marks the newest."""
+    recorded = [c for c in clearances if c.granted_at <= now]
+    if not recorded:
+        return "none", None
+    newest = max(recorded, key=lambda c: c.granted_at)
+    if newest.revoked_at is not None and newest.revoked_at <= now:
+        return "revoked", newest
+    if newest.expires_at is not None and newest.expires_at <= now:
+        return "expired", newest
+    return "valid", newest
+
+
+def load_subject(session: Session, user: User, now: datetime, actor: Actor | None = None) -> Subject:
+    state, clearance = clearance_state(
+        session.scalars(select(Clearance).where(Clearance.user_id == user.id)).all(), now
+    )
+    compartments = session.scalars(
+        select(Caveat.code)
+        .join(UserCaveat, UserCaveat.caveat_id == Caveat.id)
+        .where(
+            UserCaveat.user_id == user.id,
+            Caveat.kind == CaveatKind.COMPARTMENT,
+            or_(UserCaveat.revoked_at.is_(None), UserCaveat.revoked_at > now),
+        )
+    ).all()
+    memberships = session.execute(
+        select(Membership.subcommittee_id, Membership.room_role)
+        .join(Subcommittee, Subcommittee.id == Membership.subcommittee_id)
+        .where(
+            Membership.user_id == user.id,
+            Membership.valid_from <= now,
+            or_(Membership.valid_to.is_(None), Membership.valid_to > now),
+            Subcommittee.archived_at.is_(None),
+        )
+    ).all()
+    room_roles: dict[uuid.UUID, RoomRole] = {}
+    for room_id, role in memberships:
+        if room_roles.get(room_id) != RoomRole.CHAIR:
+            room_roles[room_id] = role
+    organization = user.organization
+    return Subject(
+        user_id=user.id,
+        roles=user.roles,
+        organization_id=organization.id,
+        organization_kind=organization.kind,
+        organization_qualified=organization_qualified(organization, now),
+        clearance_state=state,
+        clearance_level=clearance.level if clearance else None,
+        clearance_from_evaluation=bool(
+            clearance and clearance.basis == ClearanceBasis.SUITABILITY_EVALUATION
+        ),
+        compartments=frozenset(compartments),
+        room_roles=room_roles,
+        is_suspended=user.is_suspended,
+        actor=actor or Actor(user_id=user.id, organization_id=organization.id),
     )
 
 
-def visible_rooms_filter(user: User, now: datetime) -> ColumnElement[bool]:
-    """SQL condition on Subcommittee: the rooms this user may enter right now."""
-    if user.is_suspended:
-        return Subcommittee.id.is_(None)
-    member_rooms = select(Membership.subcommittee_id).where(_current_membership_clause(user.id, now))
-    return and_(Subcommittee.id.in_(member_rooms), Subcommittee.archived_at.is_(None))
+# --- rooms ----------------------------------------------------------------------------------------
 
 
-def decide_enter_room(
-    user: User, room: Subcommittee, memberships: list[Membership], now: datetime
-) -> Decision:
-    """May ``user`` enter ``room``? ``memberships`` are the user's memberships of that room."""
-    if user.is_suspended:
+def visible_rooms(subject: Subject) -> ColumnElement[bool]:
+    """SQL condition on Subcommittee: the rooms this subject may enter."""
+    if subject.is_suspended or not subject.room_ids:
+        return false()
+    return and_(Subcommittee.id.in_(subject.room_ids), Subcommittee.archived_at.is_(None))
+
+
+def decide_enter_room(subject: Subject, room: Subcommittee) -> Decision:
+    if subject.is_suspended:
         return deny("room.enter", "ACCOUNT_SUSPENDED")
     if room.archived_at is not None:
         return deny("room.enter", "ROOM_ARCHIVED")
-    if not any(
-        m.user_id == user.id and m.subcommittee_id == room.id and m.is_current(now) for m in memberships
-    ):
+    if room.id not in subject.room_ids:
         return deny("room.enter", "NOT_MEMBER")
     return allow("room.enter")
+
+
+# --- documents: reading ---------------------------------------------------------------------------
+
+
+def _clearance_denial(subject: Subject, level: Level, rule: str) -> Decision | None:
+    if level == Level.PUBLIC:
+        return None
+    if subject.clearance_state == "none":
+        return deny(rule, "CLEARANCE_MISSING")
+    if subject.clearance_state == "expired":
+        return deny(rule, "CLEARANCE_EXPIRED")
+    if subject.clearance_state == "revoked":
+        return deny(rule, "CLEARANCE_REVOKED")
+    if subject.valid_level is None or subject.valid_level < level:
+        return deny(rule, "CLEARANCE_TOO_LOW")
+    return None
+
+
+def decide_read_document(subject: Subject, document: Document) -> Decision:
+    """DESIGN.md §2, "Reading a document", rule by rule, in order."""
+    rule = "document.read"
+    if subject.is_suspended:
+        return deny(rule, "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny(rule, "ROLE_NO_CONTENT")
+    if document.subcommittee_id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    denial = _clearance_denial(subject, document.level, rule)
+    if denial is not None:
+        return denial
+    codes = document.caveat_codes
+    if GOV_ONLY_CODE in codes and not subject.is_government:
+        return deny(rule, "GOV_ONLY")
+    if not (codes - {GOV_ONLY_CODE}) <= subject.compartments:
+        return deny(rule, "CAVEAT_MISSING")
+    readers = document.named_reader_ids
+    if (readers or document.level == Level.CESI) and subject.user_id not in readers:
+        return deny(rule, "NOT_NAMED_READER")
+    if document.level == Level.CESI:
+        if not subject.clearance_from_evaluation:
+            return deny(rule, "NO_SUITABILITY_EVALUATION")
+        if not (subject.is_government or subject.organization_qualified):
+            return deny(rule, "ORG_NOT_QUALIFIED")
+    return allow(rule)
+
+
+def visible_documents(subject: Subject) -> ColumnElement[bool]:
+    """SQL condition on Document, equal to :func:`decide_read_document` for every document."""
+    if not subject.reads_content or not subject.room_ids:
+        return false()
+    level = subject.valid_level
+    level_clause = Document.level <= int(level) if level is not None else Document.level == int(Level.PUBLIC)
+    caveat_of_document = (
+        select(DocumentCaveat.document_id)
+        .join(Caveat, Caveat.id == DocumentCaveat.caveat_id)
+        .where(DocumentCaveat.document_id == Document.id)
+    )
+    missing_compartment = caveat_of_document.where(
+        Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
+    )
+    gov_only = caveat_of_document.where(Caveat.code == GOV_ONLY_CODE)
+    any_reader = select(DocumentReader.document_id).where(DocumentReader.document_id == Document.id)
+    me_named = any_reader.where(DocumentReader.user_id == subject.user_id)
+    return and_(
+        Document.subcommittee_id.in_(subject.room_ids),
+        level_clause,
+        ~exists(missing_compartment),
+        true() if subject.is_government else ~exists(gov_only),
+        or_(and_(Document.level < int(Level.CESI), ~exists(any_reader)), exists(me_named)),
+        true() if subject.cesi_eligible else Document.level < int(Level.CESI),
+    )
+
+
+# --- documents: classifying and creating ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What a user asks to put on an item."""
+
+    level: Level
+    caveat_codes: frozenset[str]
+    reader_ids: frozenset[uuid.UUID]
+    reason: str | None
+
+
+def decide_classify(
+    subject: Subject, room: Subcommittee, marking: Marking, room_member_ids: set[uuid.UUID]
+) -> Decision:
+    """Nobody classifies above their own clearance or applies a caveat they do not hold."""
+    rule = "document.classify"
+    if marking.level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    if marking.level > Level.PUBLIC and (subject.valid_level is None or subject.valid_level < marking.level):
+        return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
+    if marking.level == Level.CESI and not subject.cesi_eligible:
+        return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
+    if GOV_ONLY_CODE in marking.caveat_codes and not subject.is_government:
+        return deny(rule, "CAVEAT_NOT_HELD")
+    if not (marking.caveat_codes - {GOV_ONLY_CODE}) <= subject.compartments:
+        return deny(rule, "CAVEAT_NOT_HELD")
+    if marking.level >= Level.CONFIDENTIAL and not (marking.reason or "").strip():
+        return deny(rule, "REASON_REQUIRED")
+    if not marking.reader_ids <= room_member_ids:
+        return deny(rule, "READER_NOT_MEMBER")
+    if marking.level == Level.CESI and not marking.reader_ids:
+        return deny(rule, "CESI_NEEDS_READERS")
+    return allow(rule)
+
+
+def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
+    rule = "document.create"
+    if subject.is_suspended:
+        return deny(rule, "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny(rule, "ROLE_NO_CONTENT")
+    role = subject.room_roles.get(room.id)
+    if role is None or room.archived_at is not None:
+        return deny(rule, "NOT_MEMBER")
+    if role == RoomRole.OBSERVER:
+        return deny(rule, "OBSERVER_READ_ONLY")
+    return allow(rule)
+
+
+# --- administration and audit ---------------------------------------------------------------------
+
+
+def decide_administer(subject: Subject, action: str, target_user_id: uuid.UUID | None = None) -> Decision:
+    """The secretariat's administration. Nobody grants anything to themselves."""
+    if subject.is_suspended:
+        return deny(action, "ACCOUNT_SUSPENDED")
+    if Role.SECRETARIAT not in subject.roles:
+        return deny(action, "NOT_SECRETARIAT")
+    if target_user_id is not None and target_user_id == subject.user_id:
+        return deny(action, "SELF_GRANT")
+    return allow(action)
+
+
+def decide_view_audit(subject: Subject) -> Decision:
+    if subject.is_suspended:
+        return deny("audit.view", "ACCOUNT_SUSPENDED")
+    if Role.AUDITOR not in subject.roles:
+        return deny("audit.view", "NOT_AUDITOR")
+    return allow("audit.view")
+
+
+# --- enforcing ------------------------------------------------------------------------------------
+
+
+class AccessDenied(Exception):
+    """A denial, already audited. ``conceal``: answer as if the object did not exist (404)."""
+
+    def __init__(self, decision: Decision, conceal: bool) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+        self.conceal = conceal
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Proof that the policy allowed this action on this object; opening sealed fields needs one."""
+
+    decision: Decision
+    user_id: uuid.UUID
+    object_type: str
+    object_id: str
+    level: Level | None
+
+
+def require(
+    session: Session,
+    subject: Subject,
+    decision: Decision,
+    *,
+    object_type: str,
+    object_id: object,
+    level: Level | None = None,
+    conceal: bool = False,
+    record_allowed: bool = False,
+    detail: dict[str, object] | None = None,
+) -> Grant:
+    """Enforce a decision: audit a denial (it survives the rollback) and raise, or return a grant.
+
+    ``record_allowed`` audits an allowed read (reads of CONFIDENTIAL and above are always recorded).
+    """
+    if not decision.allowed or record_allowed or (level is not None and level >= Level.CONFIDENTIAL):
+        audit.record(
+            session,
+            audit.AuditEvent(
+                actor=subject.actor,
+                action=decision.rule,
+                allowed=decision.allowed,
+                rule=decision.rule,
+                reason=decision.reason,
+                object_type=object_type,
+                object_id=str(object_id),
+                level=int(level) if level is not None else None,
+                detail=dict(detail or {}),
+                survives_rollback=True,
+            ),
+        )
+    if not decision.allowed:
+        raise AccessDenied(decision, conceal)
+    return Grant(decision, subject.user_id, object_type, str(object_id), level)
+
+
+def record_change(
+    session: Session,
+    subject: Subject,
+    action: str,
+    *,
+    object_type: str,
+    object_id: object,
+    level: Level | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Audit a change; written only if the change commits."""
+    audit.record(
+        session,
+        audit.AuditEvent(
+            actor=subject.actor,
+            action=action,
+            allowed=True,
+            rule=action,
+            reason="OK",
+            object_type=object_type,
+            object_id=str(object_id),
+            level=int(level) if level is not None else None,
+            detail=dict(detail or {}),
+        ),
+    )

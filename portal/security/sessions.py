@@ -54,6 +54,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         """Move to a new sign-in stage under a new token (the old one stops working at once)."""
         self.user_id = user_id
         self.stage = stage
+        # A CSRF token seen before this step must not work after it: Flask-WTF makes a new one.
+        self.pop("csrf_token", None)
         if stage == "active":
             self.authenticated_at = now
         self.rotate_requested = True

@@ -1,0 +1,1 @@
+"""The auditor's view of the audit trail: filters, CSV export, chain verification."""

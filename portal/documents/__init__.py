@@ -1,0 +1,1 @@
+"""Documents: clearance-tagged material of a room."""

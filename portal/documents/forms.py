@@ -1,0 +1,53 @@
+"""The form for a new document, with its marking."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.enums import Level, ReleaseMarking
+from portal.i18n import LEVEL_LABELS, RELEASE_LABELS
+
+REQUIRED = _l("This field is required.")
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DocumentForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    body = TextAreaField(_l("Text"), validators=[Length(max=200_000)], render_kw={"rows": 12})
+    level = SelectField(
+        _l("Classification level"),
+        coerce=int,
+        choices=[(int(level), LEVEL_LABELS[int(level)]) for level in Level],
+        default=int(Level.RESTRICTED),
+    )
+    release = SelectField(
+        _l("Release marking (TLP)"),
+        choices=[(marking.value, RELEASE_LABELS[marking]) for marking in ReleaseMarking],
+        default=ReleaseMarking.GREEN.value,
+    )
+    caveats = CheckboxList(_l("Caveats"), choices=[])
+    readers = CheckboxList(_l("Named readers (need-to-know)"), choices=[])
+    reason = TextAreaField(
+        _l("Reason for the classification"), validators=[Length(max=2000)], render_kw={"rows": 2}
+    )
+    review_on = DateField(_l("Review or declassify on"), validators=[Optional()])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if (
+            self.level.data is not None
+            and self.level.data >= Level.CONFIDENTIAL
+            and not (field.data or "").strip()
+        ):
+            raise ValidationError(str(_l("A reason is required at Confidential and above.")))
+
+    def validate_readers(self, field: CheckboxList) -> None:
+        if self.level.data == Level.CESI and not field.data:
+            raise ValidationError(str(_l("Critical Economic Security Information must name its readers.")))

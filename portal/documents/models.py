@@ -1,0 +1,88 @@
+"""Documents: a room's clearance-tagged material, with caveats, named readers and a classification record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.caveats import Caveat
+from portal.db import Base, UUIDPrimaryKey, utcnow
+from portal.enums import Level, ReleaseMarking
+from portal.models_util import LevelType, enum_column_type
+
+
+class Classified:
+    """The marking every classified item carries: level, release marking and the classification record."""
+
+    level: Mapped[Level] = mapped_column(LevelType(), default=Level.RESTRICTED, index=True)
+    release: Mapped[ReleaseMarking] = mapped_column(
+        enum_column_type(ReleaseMarking, length=16), default=ReleaseMarking.GREEN
+    )
+    classified_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    classified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Required at CONFIDENTIAL and above (DESIGN.md §2).
+    classification_reason: Mapped[str | None] = mapped_column(Text)
+    #: When the classification is to be reviewed or lifted.
+    review_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Document(UUIDPrimaryKey, Classified, Base):
+    __tablename__ = "documents"
+
+    subcommittee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subcommittees.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Optimistic concurrency: an edit names the version it started from.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    caveat_links: Mapped[list[DocumentCaveat]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="document"
+    )
+    reader_links: Mapped[list[DocumentReader]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="document"
+    )
+
+    @property
+    def caveats(self) -> list[Caveat]:
+        return [link.caveat for link in self.caveat_links]
+
+    @property
+    def caveat_codes(self) -> frozenset[str]:
+        return frozenset(link.caveat.code for link in self.caveat_links)
+
+    @property
+    def named_reader_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(link.user_id for link in self.reader_links)
+
+
+class DocumentCaveat(Base):
+    __tablename__ = "document_caveats"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    caveat_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("caveats.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship(back_populates="caveat_links")
+    caveat: Mapped[Caveat] = relationship(lazy="joined")
+
+
+class DocumentReader(Base):
+    """A named reader (need-to-know list). Each must be a member of the room when added."""
+
+    __tablename__ = "document_readers"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="reader_links", foreign_keys=[document_id])

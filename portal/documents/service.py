@@ -1,0 +1,135 @@
+"""Every way a document is listed, read or created, and who may do it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.accounts.caveats import Caveat
+from portal.db import utcnow
+from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.enums import Level, ReleaseMarking
+from portal.rooms import service as rooms
+from portal.rooms.models import Subcommittee
+from portal.security import policy
+from portal.security.policy import Grant, Marking, Subject
+
+
+def list_documents(session: Session, subject: Subject, room: Subcommittee) -> list[Document]:
+    """The room's documents this subject may read; filtered in SQL, so nothing hidden is even counted."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.subcommittee_id == room.id, policy.visible_documents(subject))
+            .order_by(Document.updated_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OpenedDocument:
+    document: Document
+    grant: Grant
+
+
+def open_document(session: Session, subject: Subject, document_id: uuid.UUID) -> OpenedDocument:
+    """Read one document. Any denial answers as if it did not exist, and is audited."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise policy.AccessDenied(policy.deny("document.read", "NOT_FOUND"), conceal=True)
+    grant = policy.require(
+        session,
+        subject,
+        policy.decide_read_document(subject, document),
+        object_type="document",
+        object_id=document.id,
+        level=document.level,
+        conceal=True,
+    )
+    return OpenedDocument(document, grant)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    title: str
+    body: str
+    level: Level
+    release: ReleaseMarking
+    caveat_codes: frozenset[str]
+    reader_ids: frozenset[uuid.UUID]
+    reason: str | None
+    review_on: date | None
+
+
+def create_document(session: Session, subject: Subject, room: Subcommittee, new: NewDocument) -> Document:
+    room_decision = policy.decide_create_document(subject, room)
+    policy.require(
+        session,
+        subject,
+        room_decision,
+        object_type="room",
+        object_id=room.id,
+        conceal=room.id not in subject.room_ids,
+    )
+    member_ids = {m.user_id for m in rooms.current_members(session, room.id, utcnow())}
+    reader_ids = (
+        new.reader_ids | {subject.user_id} if new.reader_ids or new.level == Level.CESI else frozenset()
+    )
+    marking = Marking(new.level, new.caveat_codes, frozenset(reader_ids), new.reason)
+    policy.require(
+        session,
+        subject,
+        policy.decide_classify(subject, room, marking, member_ids),
+        object_type="room",
+        object_id=room.id,
+        level=new.level,
+        detail={"caveats": sorted(new.caveat_codes), "readers": len(reader_ids)},
+    )
+    caveats = session.scalars(select(Caveat).where(Caveat.code.in_(new.caveat_codes))).all()
+    document = Document(
+        id=uuid.uuid4(),
+        subcommittee_id=room.id,
+        title=new.title.strip(),
+        body=new.body,
+        level=new.level,
+        release=new.release,
+        classified_by_id=subject.user_id,
+        classification_reason=(new.reason or "").strip() or None,
+        review_on=new.review_on,
+        created_by_id=subject.user_id,
+    )
+    document.caveat_links = [DocumentCaveat(caveat_id=caveat.id) for caveat in caveats]
+    document.reader_links = [
+        DocumentReader(user_id=user_id, added_by_id=subject.user_id) for user_id in reader_ids
+    ]
+    session.add(document)
+    session.flush()
+    policy.record_change(
+        session,
+        subject,
+        "document.create",
+        object_type="document",
+        object_id=document.id,
+        level=document.level,
+        detail={
+            "room": str(room.id),
+            "caveats": sorted(new.caveat_codes),
+            "readers": sorted(str(r) for r in reader_ids),
+            "release": new.release.value,
+        },
+    )
+    return document
+
+
+def selectable_caveats(session: Session, subject: Subject) -> list[Caveat]:
+    """The caveats this subject may apply: compartments they hold, and 政府限り for government people."""
+    caveats = session.scalars(select(Caveat).order_by(Caveat.code)).all()
+    return [
+        caveat
+        for caveat in caveats
+        if caveat.code in subject.compartments or (caveat.code == "GOV_ONLY" and subject.is_government)
+    ]
