@@ -50,13 +50,19 @@ def trail() -> ResponseReturnValue:
 @login_required
 @performs("audit.export")
 def export() -> ResponseReturnValue:
-    rows = service.export_csv(request_session(), current_subject(), _filters())
+    session = request_session()
+    rows = service.export_csv(session, current_subject(), _filters())
     first = next(rows)  # runs the policy check (and its audit entry) before the response starts
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
 
     def body() -> Iterator[str]:
-        yield first
-        yield from rows
+        # The request's teardown closes the session when the view returns, before the rows stream; the
+        # reads below begin a new transaction on it, which nothing else would end: close it here.
+        try:
+            yield first
+            yield from rows
+        finally:
+            session.close()
 
     return Response(
         stream_with_context(body()),

@@ -134,6 +134,9 @@ def write(engine: Engine, events: list[AuditEvent]) -> list[int]:
 
 def record(session: Session, event_: AuditEvent) -> None:
     """Queue an event; it is written when the session's work commits (or, for survivors, ends)."""
+    if not session.in_transaction():
+        # Begin now, so that a rollback (which then fires after_soft_rollback) writes the survivors.
+        session.begin()
     session.info.setdefault(_PENDING_KEY, []).append(event_)
 
 
