@@ -70,7 +70,10 @@ def _get_or_404(model: type[Any], object_id: uuid.UUID) -> Any:
 
 
 def _end_of_day(day: Any) -> datetime | None:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) if day else None
+    """The end of a calendar day in Japan, as the secretariat means it."""
+    return (
+        datetime.combine(day, time(23, 59, 59), tzinfo=policy.LOCAL_TIMEZONE).astimezone(UTC) if day else None
+    )
 
 
 # --- index and organisations ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -110,6 +111,10 @@ class Subject:
 # --- building a subject ---------------------------------------------------------------------------
 
 
+#: Calendar dates (a qualification's last valid day) are days in Japan.
+LOCAL_TIMEZONE = ZoneInfo("Asia/Tokyo")
+
+
 def organization_qualified(org: Organization, now: datetime) -> bool:
     if org.kind in GOVERNMENT_KINDS:
         return True
@@ -117,7 +122,7 @@ def organization_qualified(org: Organization, now: datetime) -> bool:
         return False
     if org.qualification_revoked_at is not None and org.qualification_revoked_at <= now:
         return False
-    return org.qualified_until >= now.date()
+    return org.qualified_until >= now.astimezone(LOCAL_TIMEZONE).date()
 
 
 def clearance_state(clearances: Iterable[Clearance], now: datetime) -> tuple[str, Clearance | None]:
@@ -184,7 +189,7 @@ def load_subject(session: Session, user: User, now: datetime, actor: Actor | Non
 
 def visible_rooms(subject: Subject) -> ColumnElement[bool]:
     """SQL condition on Subcommittee: the rooms this subject may enter."""
-    if subject.is_suspended or not subject.room_ids:
+    if not subject.reads_content or not subject.room_ids:
         return false()
     return and_(Subcommittee.id.in_(subject.room_ids), Subcommittee.archived_at.is_(None))
 
@@ -194,6 +199,8 @@ def decide_enter_room(subject: Subject, room: Subcommittee) -> Decision:
         return deny("room.enter", "ACCOUNT_SUSPENDED")
     if room.archived_at is not None:
         return deny("room.enter", "ROOM_ARCHIVED")
+    if not subject.reads_content:
+        return deny("room.enter", "ROLE_NO_CONTENT")
     if room.id not in subject.room_ids:
         return deny("room.enter", "NOT_MEMBER")
     return allow("room.enter")
@@ -228,10 +235,11 @@ def decide_read_document(subject: Subject, document: Document) -> Decision:
     denial = _clearance_denial(subject, document.level, rule)
     if denial is not None:
         return denial
-    codes = document.caveat_codes
-    if GOV_ONLY_CODE in codes and not subject.is_government:
+    caveats = document.caveats
+    if any(caveat.kind == CaveatKind.GOV_ONLY for caveat in caveats) and not subject.is_government:
         return deny(rule, "GOV_ONLY")
-    if not (codes - {GOV_ONLY_CODE}) <= subject.compartments:
+    compartments = {caveat.code for caveat in caveats if caveat.kind == CaveatKind.COMPARTMENT}
+    if not compartments <= subject.compartments:
         return deny(rule, "CAVEAT_MISSING")
     readers = document.named_reader_ids
     if (readers or document.level == Level.CESI) and subject.user_id not in readers:
@@ -258,7 +266,7 @@ def visible_documents(subject: Subject) -> ColumnElement[bool]:
     missing_compartment = caveat_of_document.where(
         Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
     )
-    gov_only = caveat_of_document.where(Caveat.code == GOV_ONLY_CODE)
+    gov_only = caveat_of_document.where(Caveat.kind == CaveatKind.GOV_ONLY)
     any_reader = select(DocumentReader.document_id).where(DocumentReader.document_id == Document.id)
     me_named = any_reader.where(DocumentReader.user_id == subject.user_id)
     return and_(

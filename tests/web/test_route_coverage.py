@@ -1,0 +1,368 @@
+"""Every route declares the action it performs, and an authorization matrix holds for every route and role.
+
+The matrix requests every (endpoint, method) of ``app.url_map`` as every demo role, with real ids from the
+demo data and, for POST, a valid CSRF token and an empty or minimal body, and compares the status (and, for
+redirects, where to) with an explicit table. A route added without a row in the table fails the test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.accounts.caveats import Caveat, UserCaveat
+from portal.accounts.models import Organization, User
+from portal.config import PROJECT_ROOT
+from portal.db import Database
+from portal.documents.models import Document
+from portal.rooms.models import Membership, Subcommittee
+from portal.security.web import UNDECLARED_ALLOWED, declared_action
+from tests.conftest import csrf_token, sign_in
+from tests.web.support import text
+
+#: Endpoints that act before anyone is signed in; they may be declared too (and are).
+SIGN_IN_ENDPOINTS = frozenset(
+    {"accounts.login", "accounts.second_factor", "accounts.enrol", "accounts.accept_invitation"}
+)
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - IGNORED_METHODS
+    }
+
+
+def test_every_route_declares_its_action(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    offenders = sorted(
+        endpoint
+        for endpoint in endpoints - UNDECLARED_ALLOWED
+        if not declared_action(app, endpoint)  # None, or an empty declaration
+    )
+    if offenders:
+        print("routes without a declared action (@performs):", *offenders, sep="\n  ")
+    assert not offenders, f"routes without a declared action (@performs): {offenders}"
+    assert endpoints >= SIGN_IN_ENDPOINTS
+    assert endpoints >= UNDECLARED_ALLOWED, "UNDECLARED_ALLOWED names an endpoint that does not exist"
+
+
+# --- the matrix -----------------------------------------------------------------------------------
+
+ANONYMOUS = "anonymous"
+SECRETARIAT = "secretariat"
+MEMBER = "member"
+ANALYST = "analyst"
+AUDITOR = "auditor"
+ADMIN = "admin"
+ACCOUNTS = {
+    SECRETARIAT: "sato@cao.example.jp",
+    MEMBER: "tanaka@meti.example.jp",
+    ANALYST: "yoshida@icess.example.jp",
+    AUDITOR: "matsumoto@cao.example.jp",
+    ADMIN: "inoue@cao.example.jp",
+}
+ROLES = (ANONYMOUS, *ACCOUNTS)
+SIGNED_IN = tuple(ACCOUNTS)
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    #: For a redirect: the path it leads to (may name ids, e.g. "/admin/users/{target_user}").
+    location: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} -> {self.location}" if self.location else str(self.status)
+
+
+OK = Expect(200)
+BAD_REQUEST = Expect(400)
+FORBIDDEN = Expect(403)
+NOT_FOUND = Expect(404)
+TO_LOGIN = Expect(302, "/login")
+TO_OVERVIEW = Expect(302, "/")
+
+
+def to(path: str) -> Expect:
+    return Expect(302, path)
+
+
+def rows(
+    *,
+    anonymous: Expect = TO_LOGIN,
+    signed_in: Expect | None = None,
+    **by_role: Expect,
+) -> dict[str, Expect]:
+    """Expectations for every role: ``signed_in`` for every signed-in role unless given by name."""
+    expected = {ANONYMOUS: anonymous}
+    for role in SIGNED_IN:
+        value = by_role.get(role, signed_in)
+        assert value is not None, f"no expectation for {role}"
+        expected[role] = value
+    return expected
+
+
+def secretariat_only(secretariat: Expect) -> dict[str, Expect]:
+    return rows(signed_in=FORBIDDEN, secretariat=secretariat)
+
+
+def auditor_only() -> dict[str, Expect]:
+    return rows(signed_in=FORBIDDEN, auditor=OK)
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    method: str
+    #: URL arguments: parameter name -> key of the ids found in the demo data.
+    arguments: dict[str, str]
+    expected: dict[str, Expect]
+    note: str = ""
+
+
+# Rooms: the minerals room has the secretariat (佐藤), the member (田中, chair) and the analyst (吉田) in it;
+# the AGI room has none of the representatives. Changes made by the secretariat's POSTs hit objects no
+# other row depends on (鈴木's account, membership and compartment; the shipbuilding room).
+EVERYONE_NOT_FOUND = rows(anonymous=NOT_FOUND, signed_in=NOT_FOUND)
+MINERALS_MEMBERS = {SECRETARIAT: OK, MEMBER: OK, ANALYST: OK, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+CASES: list[Case] = [
+    # signing in and out
+    Case("accounts.login", "GET", {}, rows(anonymous=OK, signed_in=TO_OVERVIEW)),
+    Case("accounts.login", "POST", {}, rows(anonymous=BAD_REQUEST, signed_in=TO_OVERVIEW)),
+    Case("accounts.second_factor", "GET", {}, rows(signed_in=TO_LOGIN)),
+    Case("accounts.second_factor", "POST", {}, rows(signed_in=TO_LOGIN)),
+    Case("accounts.enrol", "GET", {}, rows(signed_in=TO_LOGIN)),
+    Case("accounts.enrol", "POST", {}, rows(signed_in=TO_LOGIN)),
+    Case("accounts.recovery_codes", "GET", {}, rows(signed_in=TO_OVERVIEW)),
+    Case("accounts.recovery_codes", "POST", {}, rows(signed_in=TO_OVERVIEW)),
+    Case("accounts.accept_invitation", "GET", {"token": "invalid_token"}, EVERYONE_NOT_FOUND),
+    Case("accounts.accept_invitation", "POST", {"token": "invalid_token"}, EVERYONE_NOT_FOUND),
+    Case("accounts.switch_locale", "POST", {}, rows(anonymous=TO_OVERVIEW, signed_in=TO_OVERVIEW)),
+    # the account
+    Case("accounts.account", "GET", {}, rows(signed_in=OK)),
+    Case("accounts.revoke_other_sessions", "POST", {}, rows(signed_in=to("/account"))),
+    Case("accounts.change_password", "POST", {}, rows(signed_in=BAD_REQUEST)),
+    # rooms and documents
+    Case("rooms.overview", "GET", {}, rows(signed_in=OK)),
+    Case("rooms.room", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS), "a room of theirs"),
+    Case("rooms.room", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND), "a room they are not in"),
+    Case("rooms.room", "GET", {"room_id": "no_room"}, rows(signed_in=NOT_FOUND), "no such room"),
+    Case("documents.create", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS)),
+    Case(
+        "documents.create",
+        "POST",
+        {"room_id": "minerals"},
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "an empty form",
+    ),
+    Case("documents.create", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND)),
+    Case("documents.create", "POST", {"room_id": "agi"}, rows(signed_in=NOT_FOUND)),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "minerals", "document_id": "restricted"},
+        rows(**MINERALS_MEMBERS),
+        "RESTRICTED, no caveats",
+    ),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "minerals", "document_id": "gov_only"},
+        rows(signed_in=NOT_FOUND, secretariat=OK, member=OK),
+        "CONFIDENTIAL, 政府限り",
+    ),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "minerals", "document_id": "compartment"},
+        rows(signed_in=NOT_FOUND, member=OK),
+        "CONFIDENTIAL, MINERALS-SUPPLY",
+    ),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "minerals", "document_id": "cesi"},
+        rows(signed_in=NOT_FOUND, member=OK),
+        "CESI, named readers",
+    ),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "agi", "document_id": "restricted"},
+        rows(signed_in=NOT_FOUND),
+        "a readable document under another room's address",
+    ),
+    Case(
+        "documents.show",
+        "GET",
+        {"room_id": "minerals", "document_id": "no_document"},
+        rows(signed_in=NOT_FOUND),
+        "no such document",
+    ),
+    # administration
+    Case("admin.index", "GET", {}, secretariat_only(OK)),
+    Case("admin.organizations", "GET", {}, secretariat_only(OK)),
+    Case("admin.create_organization", "POST", {}, secretariat_only(BAD_REQUEST)),
+    Case(
+        "admin.set_qualification",
+        "POST",
+        {"organization_id": "organization"},
+        secretariat_only(to("/admin/organizations")),
+        "no reference given: refused with a message",
+    ),
+    Case("admin.users", "GET", {}, secretariat_only(OK)),
+    Case("admin.invite", "POST", {}, secretariat_only(BAD_REQUEST)),
+    Case("admin.user_detail", "GET", {"user_id": "target_user"}, secretariat_only(OK)),
+    Case("admin.grant_clearance", "POST", {"user_id": "target_user"}, secretariat_only(BAD_REQUEST)),
+    Case("admin.revoke_clearance", "POST", {"user_id": "target_user"}, secretariat_only(BAD_REQUEST)),
+    Case("admin.grant_compartment", "POST", {"user_id": "target_user"}, secretariat_only(BAD_REQUEST)),
+    Case(
+        "admin.revoke_compartment",
+        "POST",
+        {"user_id": "target_user", "held_id": "held_compartment"},
+        secretariat_only(to("/admin/users/{target_user}")),
+    ),
+    Case("admin.add_membership", "POST", {"user_id": "target_user"}, secretariat_only(BAD_REQUEST)),
+    Case(
+        "admin.end_membership",
+        "POST",
+        {"membership_id": "target_membership"},
+        secretariat_only(to("/admin/users/{target_user}")),
+    ),
+    Case(
+        "admin.toggle_suspension",
+        "POST",
+        {"user_id": "target_user"},
+        secretariat_only(to("/admin/users/{target_user}")),
+    ),
+    Case("admin.caveats", "GET", {}, secretariat_only(OK)),
+    Case("admin.create_caveat", "POST", {}, secretariat_only(BAD_REQUEST)),
+    Case("admin.rooms", "GET", {}, secretariat_only(OK)),
+    Case("admin.create_room", "POST", {}, secretariat_only(BAD_REQUEST)),
+    Case("admin.archive_room", "POST", {"room_id": "shipbuilding"}, secretariat_only(to("/admin/rooms"))),
+    # the audit trail
+    Case("audit.trail", "GET", {}, auditor_only()),
+    Case("audit.export", "GET", {}, auditor_only()),
+    Case("audit.verify", "GET", {}, auditor_only()),
+    # served to everyone
+    Case("health.healthz", "GET", {}, rows(anonymous=OK, signed_in=OK)),
+    Case("static", "GET", {"filename": "static_file"}, rows(anonymous=OK, signed_in=OK)),
+    # last: it ends the session every later request would need
+    Case("accounts.logout", "POST", {}, rows(anonymous=TO_LOGIN, signed_in=TO_LOGIN)),
+]  # fmt: skip
+
+
+def _uncovered(app: Flask) -> list[tuple[str, str]]:
+    return sorted(_routes(app) - {(case.endpoint, case.method) for case in CASES})
+
+
+def test_the_table_covers_every_route(app: Flask) -> None:
+    routes = _routes(app)
+    covered = {(case.endpoint, case.method) for case in CASES}
+    missing = _uncovered(app)
+    if missing:
+        print("routes without a row in the authorization matrix:", *missing, sep="\n  ")
+    assert not missing, f"add these routes to CASES in {__file__}: {missing}"
+    assert not covered - routes, f"rows for routes that do not exist: {sorted(covered - routes)}"
+    for case in CASES:
+        assert set(case.expected) == set(ROLES), case
+
+
+# --- ids from the demo data -----------------------------------------------------------------------
+
+
+def _demo_ids(database: Database) -> dict[str, str]:
+    with database.session_scope() as session:
+
+        def one(statement: object) -> str:
+            found = session.scalar(statement)  # type: ignore[call-overload]
+            assert found is not None, statement
+            return str(found)
+
+        def room(name_ja: str) -> str:
+            return one(select(Subcommittee.id).where(Subcommittee.name_ja == name_ja))
+
+        def document(title: str) -> str:
+            return one(select(Document.id).where(Document.title == title))
+
+        target = session.scalar(select(User).where(User.email == "suzuki@mlit.example.jp"))
+        assert target is not None
+        ids = {
+            "minerals": room("重要鉱物分科会"),
+            "agi": room("AGI分科会"),
+            "shipbuilding": room("造船分科会"),
+            "no_room": str(uuid.uuid4()),
+            "restricted": document("ガリウム・ゲルマニウム輸出管理措置の影響整理(第1版)"),
+            "gov_only": document("国家備蓄の放出検討状況(政府限り)"),
+            "compartment": document("代替調達先候補の企業別評価"),
+            "cesi": document("レアアース再輸出規制に関する同盟国からの通報"),
+            "no_document": str(uuid.uuid4()),
+            "organization": one(select(Organization.id).where(Organization.name_en.startswith("Hokushin"))),
+            "target_user": str(target.id),
+            "target_membership": one(select(Membership.id).where(Membership.user_id == target.id).limit(1)),
+            "held_compartment": one(
+                select(UserCaveat.id)
+                .join(Caveat, Caveat.id == UserCaveat.caveat_id)
+                .where(UserCaveat.user_id == target.id, Caveat.code == "GRID-OPS")
+            ),
+            "invalid_token": "not-a-valid-invitation-token",
+        }
+    static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
+    assert static_files, "no static file to request"
+    ids["static_file"] = Path(static_files[0]).relative_to(PROJECT_ROOT / "static").as_posix()
+    return ids
+
+
+@dataclass
+class Browser:
+    client: FlaskClient
+    token: str
+
+
+def _browsers(app: Flask, database: Database) -> dict[str, Browser]:
+    """One client per role, signed in once, with the CSRF token of its session."""
+    anonymous = app.test_client()
+    browsers = {ANONYMOUS: Browser(anonymous, csrf_token(anonymous, "/login"))}
+    for role, email in ACCOUNTS.items():
+        client = sign_in(app.test_client(), database, email)
+        browsers[role] = Browser(client, csrf_token(client, "/account"))
+    return browsers
+
+
+def _url(app: Flask, case: Case, ids: dict[str, str]) -> str:
+    with app.test_request_context():
+        return url_for(case.endpoint, **{name: ids[key] for name, key in case.arguments.items()})
+
+
+def test_authorization_matrix(app: Flask, demo: Database) -> None:
+    assert not _uncovered(app), f"routes without a row in CASES: {_uncovered(app)}"
+    ids = _demo_ids(demo)
+    browsers = _browsers(app, demo)
+    failures: list[str] = []
+    for case in CASES:  # route by route, every role: each state-changing POST runs once, as the secretariat
+        url = _url(app, case, ids)
+        for role in ROLES:
+            browser = browsers[role]
+            if case.method == "GET":
+                response = browser.client.get(url, buffered=True)
+            else:
+                response = browser.client.post(url, data={"csrf_token": browser.token}, buffered=True)
+            expected = case.expected[role]
+            location = urlsplit(response.headers.get("Location", "")).path or None
+            wanted = expected.location.format(**ids) if expected.location else None
+            if response.status_code != expected.status or (wanted is not None and location != wanted):
+                got = f"{response.status_code}" + (f" -> {location}" if location else "")
+                what = f"{case.endpoint}, {case.note}" if case.note else case.endpoint
+                failures.append(f"{case.method} {url} ({what}) as {role}: expected {expected}, got {got}")
+            if response.status_code == 500:
+                failures.append(f"  500 page: {text(response)[:300]}")
+    assert not failures, "\n".join(["authorization matrix differs:", *failures])
