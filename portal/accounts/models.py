@@ -174,7 +174,7 @@ class LoginAttempt(UUIDPrimaryKey, Base):
     #: The e-mail as typed (normalised), also for unknown accounts: they count toward throttling too.
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip_address: Mapped[str] = mapped_column(String(64), index=True)
-    #: success, failure, throttled, mfa_failure
+    #: success, failure (a wrong password or a wrong second-factor code), throttled
     outcome: Mapped[str] = mapped_column(String(16))
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

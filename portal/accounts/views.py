@@ -18,7 +18,7 @@ from portal.accounts.models import User
 from portal.db import request_session, utcnow
 from portal.errors import render_error
 from portal.rooms import service as rooms_service
-from portal.security import mfa, passwords
+from portal.security import mfa, passwords, throttle
 from portal.security.throttle import ThrottleRules
 from portal.security.web import (
     current_actor,
@@ -189,12 +189,23 @@ def second_factor() -> ResponseReturnValue:
             user=user,
         )
         request_session().rollback()
+        # Wrong codes count toward the account's sign-in limit, like wrong passwords.
+        locked = throttle.record_failure(
+            request_session(), user.email, request.remote_addr or "unknown", utcnow(), _throttle_rules()
+        )
+        request_session().commit()
+        if locked is not None:
+            current_session().end()
+            flash(_("Too many wrong codes. Sign-in is paused; try again later."), "error")
+            return redirect(url_for("accounts.login"))
         if outcome.replayed:
             form.code.errors = [_("This code has already been used. Wait for the next code.")]
         else:
             form.code.errors = [_("The code is not correct.")]
         form.code.data = ""
         status = 401
+    elif form.is_submitted():
+        status = 400
     return render_template("accounts/mfa.html", form=form), status
 
 
