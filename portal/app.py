@@ -7,16 +7,59 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import errors, i18n
 from portal.config import PROJECT_ROOT, Settings, development_secret_key, load_settings
 from portal.db import Database, close_request_session
 from portal.security import web
+from portal.security.keyring import Keyring
+from portal.security.keys import KeyProvider, Pkcs11Settings, build_provider
 from portal.security.sessions import COOKIE_NAME, ServerSideSessionInterface
 
 
-def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+def make_keyring(settings: Settings) -> Keyring:
+    """The keyring for these settings; its key provider opens on first use."""
+
+    def open_provider() -> KeyProvider:
+        pkcs11 = Pkcs11Settings(
+            module=settings.pkcs11_module,
+            token_label=settings.pkcs11_token_label,
+            user_pin=settings.pkcs11_pin,
+            key_label_prefix=settings.pkcs11_key_label_prefix,
+        )
+        return build_provider(settings.key_provider, settings.key_file, pkcs11)
+
+    return Keyring(open_provider)
+
+
+def make_database(settings: Settings) -> Database:
+    return Database(settings.database_url, keyring=make_keyring(settings))
+
+
+def check_keys(app: Flask) -> None:
+    """Open the key provider and prove it opens this database's keys; raise KeyFileError (one line).
+
+    The key source is opened even when the database holds no data key yet (a missing or loose key file is
+    refused on a fresh database too). An unreachable database does not stop the start: /healthz reports it,
+    and the keys are checked against the database when it answers.
+    """
+    database: Database = app.extensions["portal_db"]
+    database.keyring.provider.versions()  # opens the key source: KeyFileError when it is unusable
+    try:
+        with database.engine.connect():
+            pass
+    except OperationalError:
+        logging.getLogger("portal.keys").warning("database unreachable at start: data keys not verified yet")
+        return
+    with database.session_scope() as session:
+        database.keyring.verify(session)
+
+
+def create_app(config: dict[str, Any] | Settings | None = None, *, verify_keys: bool = True) -> Flask:
+    """The application. ``verify_keys`` refuses to start with a missing or wrong key (the CLI skips it, so
+    that `portal keys init` can create the key first)."""
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(
         "portal",
@@ -39,7 +82,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     if settings.extra.get("testing"):
         app.config.update(settings.extra["testing"])
 
-    database = Database(settings.database_url)
+    database = make_database(settings)
     app.extensions["portal_db"] = database
     app.session_interface = ServerSideSessionInterface(
         database,
@@ -56,6 +99,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     _register_blueprints(app)
     _register_template_helpers(app)
+    if verify_keys:
+        check_keys(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return app
 

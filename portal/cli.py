@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -18,7 +20,8 @@ from portal.db import Database
 def _create_app() -> Flask:
     from portal.app import create_app
 
-    return create_app()
+    # Commands open the keys only when they need them: `portal keys init` must run before a key exists.
+    return create_app(verify_keys=False)
 
 
 def _settings() -> Settings:
@@ -246,13 +249,137 @@ def keys() -> None:
 
 @keys.command("init")
 def keys_init() -> None:
-    """Create the key file (mode 0600) if there is none; never overwrites."""
+    """Create the KEK if there is none: the key file (mode 0600) or a key on the PKCS#11 token."""
     from portal.security.keys import create_key_file, read_key_file
 
-    path = _settings().key_file
+    settings = _settings()
+    if settings.key_provider == "pkcs11":
+        provider = _keyring().provider
+        if provider.versions():
+            click.echo(f"KEK present: {provider.describe()} (version {provider.current_version()})")
+        else:
+            click.echo(f"KEK created: {provider.describe()} (version {provider.add_version()})")
+        return
+    path = settings.key_file
     created = create_key_file(path)
     read_key_file(path)  # refuses a file with loose permissions
     click.echo(f"key file {'created' if created else 'present'}: {path}")
+
+
+def _keyring() -> Any:
+    return _database().keyring
+
+
+def _room_scope(session: Any, room: str) -> Any:
+    """A room by id or name (Japanese or English), or None for "system" (the personal-secrets key)."""
+    from sqlalchemy import or_, select
+
+    from portal.rooms.models import Subcommittee
+
+    if room == "system":
+        return None
+    try:
+        found = session.get(Subcommittee, uuid.UUID(room))
+    except ValueError:
+        found = session.scalar(
+            select(Subcommittee).where(or_(Subcommittee.name_ja == room, Subcommittee.name_en == room))
+        )
+    if found is None:
+        raise click.ClickException(f"no subcommittee {room!r}")
+    return found
+
+
+@keys.command("status")
+def keys_status() -> None:
+    """Keys, versions, states, and how many sealed values each still protects."""
+    from portal import key_management
+
+    keyring = _keyring()
+    with _database().session_scope() as session:
+        keyring.verify(session)
+        click.echo(f"KEK: {keyring.provider.describe()}, versions {keyring.provider.versions()}")
+        for entry in key_management.status(session):
+            record = entry.record
+            click.echo(
+                f"{entry.room_name:<28} {record.purpose:<9} v{record.version:<3} {record.state:<13} "
+                f"KEK {record.kek_provider}:v{record.kek_version:<3} rows {entry.rows:>7}  {record.id}"
+            )
+
+
+@keys.command("rotate-kek")
+@click.option(
+    "--to", "target_kind", type=click.Choice(["file", "pkcs11"]), help="Move the KEK to this provider."
+)
+def keys_rotate_kek(target_kind: str | None) -> None:
+    """New KEK version; every data key re-wrapped; the old KEK retired. No row data is touched."""
+    from portal import key_management
+    from portal.app import make_keyring
+
+    keyring = _keyring()
+    settings = _settings()
+    target = None
+    if target_kind and target_kind != keyring.provider.name:
+        from dataclasses import replace
+
+        target = make_keyring(replace(settings, key_provider=target_kind)).provider
+    with _database().session_scope() as session:
+        keyring.verify(session)
+        version, count = key_management.rotate_kek(session, keyring, target)
+    provider = target or keyring.provider
+    if target is None:
+        retired = key_management.retire_old_keks(provider, keep=version)
+        click.echo(f"{count} data keys re-wrapped under KEK version {version}; retired versions {retired}")
+    else:
+        click.echo(
+            f"{count} data keys re-wrapped under {provider.describe()} version {version}. "
+            f"Set keys.provider = {target_kind!r} (PORTAL_KEY_PROVIDER) now; the old KEK is no longer used."
+        )
+    keyring.cache.forget()
+
+
+@keys.command("rotate-dek")
+@click.argument("room")
+@click.option("--batch", default=100, show_default=True, help="Rows re-sealed per transaction.")
+def keys_rotate_dek(room: str, batch: int) -> None:
+    """New data key for ROOM (id, name, or "system"); its rows re-sealed in batches. Safe to interrupt:
+    run it again and it resumes."""
+    from portal import key_management
+
+    database = _database()
+    keyring = _keyring()
+    with database.session_scope() as session:
+        keyring.verify(session)
+        scope = _room_scope(session, room)
+        room_id = scope.id if scope is not None else None
+        purposes = ["fields"] if room_id else ["personal"]
+        active_ids = [key_management.begin_dek_rotation(session, keyring, room_id, p).id for p in purposes]
+    with database.session_scope() as session:
+        total = sum(key_management.count_to_reseal(session, room_id, active_id) for active_id in active_ids)
+    with click.progressbar(length=total, label="re-sealing", show_pos=True) as bar:
+        for done in key_management.reseal_batches(database.session_factory, keyring, room_id, batch):
+            bar.update(done)
+    with database.session_scope() as session:
+        destroyed = sum(key_management.finish_dek_rotation(session, keyring, room_id, p) for p in purposes)
+    click.echo(f"{total} values re-sealed; {destroyed} retired data keys destroyed")
+
+
+@keys.command("shred")
+@click.argument("room")
+@click.option("--confirm", "confirmation", help="The room's Japanese name, typed to confirm (else prompted).")
+def keys_shred(room: str, confirmation: str | None) -> None:
+    """Destroy ROOM's data keys: its content becomes permanently unreadable (crypto-shredding)."""
+    from portal import key_management
+
+    database = _database()
+    with database.session_scope() as session:
+        scope = _room_scope(session, room)
+        if scope is None:
+            raise click.ClickException("the system key is not shredded this way")
+        typed = confirmation or click.prompt(f"Type the room's name ({scope.name_ja}) to destroy its keys")
+        if typed != scope.name_ja:
+            raise click.ClickException("the name does not match; nothing was destroyed")
+        destroyed = key_management.shred(session, _keyring(), scope)
+    click.echo(f"{destroyed} data keys of {scope.name_ja} destroyed; its content can no longer be read")
 
 
 # --- serve ----------------------------------------------------------------------------------------
@@ -264,7 +391,10 @@ def keys_init() -> None:
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn."""
+    from portal.app import check_keys
+
     settings = _settings()
+    check_keys(current_app._get_current_object())  # type: ignore[attr-defined]
     url = f"http://{host}:{port}"
     click.echo(f"協議会ポータル / Council portal: {url}")
     if not settings.is_production:
@@ -282,9 +412,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def main() -> None:
+    from portal.security.crypto import CryptoError
+    from portal.security.keys import KeyFileError
+
     try:
         load_settings()
-    except UnsafeConfiguration as error:
+        cli.main(prog_name="portal", standalone_mode=True)
+    except (UnsafeConfiguration, KeyFileError, CryptoError) as error:
         click.echo(f"portal: {error}", err=True)
         sys.exit(1)
-    cli.main(prog_name="portal")

@@ -43,6 +43,11 @@ class Settings:
     max_failures_per_ip: int
     max_request_mb: int
     trusted_proxy_hops: int
+    key_provider: str = "file"
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = ""
+    pkcs11_pin: str = ""
+    pkcs11_key_label_prefix: str = "portal-kek-"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -79,6 +84,10 @@ _ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
     "PORTAL_COOKIE_SECURE": ("session", "cookie_secure", str),
     "PORTAL_MAX_REQUEST_MB": ("uploads", "max_request_mb", int),
     "PORTAL_TRUSTED_PROXY_HOPS": ("proxy", "trusted_hops", int),
+    "PORTAL_KEY_PROVIDER": ("keys", "provider", str),
+    "PORTAL_PKCS11_MODULE": ("keys", "pkcs11_module", str),
+    "PORTAL_PKCS11_TOKEN_LABEL": ("keys", "pkcs11_token_label", str),
+    "PORTAL_PKCS11_PIN": ("keys", "pkcs11_pin", str),
     "PORTAL_SMTP_HOST": ("mail", "smtp_host", str),
     "PORTAL_SMTP_PORT": ("mail", "smtp_port", int),
     "PORTAL_SMTP_USERNAME": ("mail", "smtp_username", str),
@@ -149,6 +158,11 @@ def load_settings(
         max_failures_per_ip=int(throttle["max_failures_per_ip"]),
         max_request_mb=int(raw["uploads"]["max_request_mb"]),
         trusted_proxy_hops=int(raw["proxy"]["trusted_hops"]),
+        key_provider=str(raw["keys"]["provider"]),
+        pkcs11_module=str(raw["keys"]["pkcs11_module"]),
+        pkcs11_token_label=str(raw["keys"]["pkcs11_token_label"]),
+        pkcs11_pin=str(raw["keys"]["pkcs11_pin"]),
+        pkcs11_key_label_prefix=str(raw["keys"]["pkcs11_key_label_prefix"]),
         smtp_host=str(raw["mail"]["smtp_host"]),
         smtp_port=int(raw["mail"]["smtp_port"]),
         smtp_starttls=bool(raw["mail"]["smtp_starttls"]),
@@ -169,6 +183,12 @@ def check_settings(settings: Settings) -> None:
         raise UnsafeConfiguration("session.cookie_secure must be 'auto', 'always' or 'never'.")
     if settings.cookie_samesite not in {"Lax", "Strict"}:
         raise UnsafeConfiguration("session.cookie_samesite must be 'Lax' or 'Strict'.")
+    if settings.key_provider not in {"file", "pkcs11"}:
+        raise UnsafeConfiguration("keys.provider must be 'file' or 'pkcs11'.")
+    if settings.key_provider == "pkcs11" and not (settings.pkcs11_module and settings.pkcs11_token_label):
+        raise UnsafeConfiguration(
+            "keys.provider = 'pkcs11' needs keys.pkcs11_module and keys.pkcs11_token_label."
+        )
     if not settings.is_production:
         return
     if settings.secret_key in KNOWN_DEFAULT_SECRETS or len(settings.secret_key) < 32:

@@ -84,10 +84,14 @@ def make_engine(url: str) -> Engine:
 class Database:
     """The engine and session factory of one application."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyring: Any = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        #: The data keys (portal.security.keyring.Keyring); every session carries it in ``info``.
+        self.keyring = keyring
+        self.session_factory = sessionmaker(
+            bind=self.engine, expire_on_commit=False, info={"keyring": keyring} if keyring else {}
+        )
         from portal.security import audit
 
         audit.install(self.session_factory)

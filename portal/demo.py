@@ -16,6 +16,7 @@ from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.db import utcnow
 from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.documents.service import seal_text
 from portal.enums import (
     GOV_ONLY_CODE,
     CaveatKind,
@@ -28,7 +29,7 @@ from portal.enums import (
 )
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.rooms.models import Membership, Subcommittee
-from portal.security import mfa
+from portal.security import mfa, policy
 
 #: Every demo account signs in with this password (it is printed by `portal demo accounts` too).
 DEMO_PASSWORD = "Kyogikai-Demo-2026!"  # noqa: S105  (published demo credential)
@@ -396,16 +397,21 @@ def _load_caveats_and_documents(
         document = Document(
             id=uuid.uuid4(),
             subcommittee_id=rooms[spec.room].id,
-            title=spec.title,
-            body=spec.body,
             level=spec.level,
             release=spec.release,
             classified_by_id=author.id,
             classified_at=moment,
-            classification_reason=spec.reason,
             created_by_id=author.id,
             created_at=moment,
             updated_at=moment,
+        )
+        seal_text(
+            session,
+            policy.maintenance_grant("document", document.id),
+            document,
+            title=spec.title,
+            body=spec.body,
+            reason=spec.reason,
         )
         document.caveat_links = [DocumentCaveat(caveat=caveats[code]) for code in spec.caveats]
         document.reader_links = [
@@ -463,7 +469,9 @@ def load(session: Session) -> None:
         )
         users[user_spec.email] = user
         if user_spec.enrolled:
-            user.totp_secret = mfa.new_secret()
+            accounts.store_totp_secret(
+                session, user, policy.maintenance_grant("user_secret", user.id), mfa.new_secret()
+            )
             user.mfa_enrolled_at = now
         if secretariat is None and Role.SECRETARIAT in user_spec.roles:
             secretariat = user
@@ -478,6 +486,7 @@ def load(session: Session) -> None:
                 user,
                 user_spec.clearance,
                 granted_by=secretariat,
+                secrets_grant=policy.maintenance_grant("user_secret", user.id),
                 evaluation_reference=f"SE-2025-{order:04d}" if user_spec.clearance == Level.CESI else None,
                 evaluated_on=date(2025, 9, 1) if user_spec.clearance == Level.CESI else None,
                 expires_at=expires,
@@ -531,6 +540,8 @@ def demo_totp(session: Session, email: str) -> str:
     user = accounts.find_user_by_email(session, email)
     if user is None or not user.is_demo:
         raise DemoError(f"{email} is not a demo account")
-    if user.totp_secret is None:
+    grant = policy.grant_demo_secret(is_demo_database(session), user.id, user.is_demo)
+    secret = accounts.totp_secret(session, user, grant)
+    if secret is None:
         raise DemoError(f"{email} has not enrolled MFA yet; sign in to enrol it first")
-    return mfa.current_code(user.totp_secret)
+    return mfa.current_code(secret)

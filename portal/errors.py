@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.security.crypto import IntegrityError, KeyDestroyed
 from portal.security.policy import AccessDenied
 
 log = logging.getLogger("portal.errors")
@@ -21,6 +22,10 @@ ERROR_TEXTS: dict[int, tuple[LazyString, LazyString]] = {
     404: (_l("Not found"), _l("There is nothing here, or you do not have access to it.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     409: (_l("Conflict"), _l("Someone else changed this in the meantime.")),
+    410: (
+        _l("Destroyed"),
+        _l("This subcommittee's keys were destroyed. Its content can no longer be read by anyone."),
+    ),
     413: (
         _l("Too large"),
         _l("What you sent is larger than the portal accepts. Nothing was saved; try a smaller file."),
@@ -80,8 +85,24 @@ def _handle_denied(error: AccessDenied) -> tuple[str, int]:
     return render_error(404 if error.conceal else 403)
 
 
+def _handle_integrity(error: IntegrityError) -> tuple[str, int]:
+    # Already audited by the keyring; the operator's log gets the details, the user a clear message.
+    log.error("integrity failure request_id=%s: %s", g.get("request_id", "-"), error)
+    return render_error(
+        500,
+        str(_l("This item failed its integrity check: its stored data does not match where it belongs. "
+               "Nothing was shown. The event was recorded; please tell the secretariat.")),
+    )  # fmt: skip
+
+
+def _handle_destroyed(_error: KeyDestroyed) -> tuple[str, int]:
+    return render_error(410)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(AccessDenied, _handle_denied)
+    app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(KeyDestroyed, _handle_destroyed)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -17,6 +17,7 @@ from portal.documents.models import Document, DocumentCaveat, DocumentReader
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.audit_models import AuditChainHead, AuditEntry
+from portal.security.key_models import DataKeyRecord
 
 __all__ = [
     "AuditChainHead",
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Caveat",
     "Clearance",
+    "DataKeyRecord",
     "Document",
     "DocumentCaveat",
     "DocumentReader",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from portal import migrate
 from portal.accounts.models import User
@@ -25,11 +28,21 @@ from portal.app import create_app
 from portal.db import Base, Database
 from portal.demo import DEMO_PASSWORD
 from portal.demo import load as load_demo
-from portal.security import mfa, passwords
+from portal.security import mfa, passwords, policy
 from portal.security.audit import GENESIS_HASH
+from portal.security.keyring import Keyring
+from portal.security.keys import FileKeyProvider, create_key_file
 
 # argon2id still, but cheap: the suite hashes hundreds of passwords.
 passwords.use_cost_profile(time_cost=1, memory_cost_kib=8 * 1024)
+
+#: One key file for the whole run (created 0600 in a private temporary folder): every app, migration and
+#: Database the suite makes uses it, through PORTAL_KEY_FILE.
+TEST_KEY_DIRECTORY = Path(tempfile.mkdtemp(prefix="portal-test-keys-"))
+TEST_KEY_FILE = TEST_KEY_DIRECTORY / "portal.key"
+create_key_file(TEST_KEY_FILE)
+os.environ["PORTAL_KEY_FILE"] = str(TEST_KEY_FILE)
+os.environ.pop("PORTAL_KEY_PROVIDER", None)
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -89,6 +102,7 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
     config: dict[str, Any] = {
         "database_url": database_url,
         "instance_path": str(instance_path),
+        "key_file": str(TEST_KEY_FILE),
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "testing": {"TESTING": True},
     }
@@ -155,9 +169,9 @@ def next_totp_code(database: Database, email: str) -> str:
     """A code the server will accept now: resets the replay marker first (tests sign in many times)."""
     with database.session_scope() as session:
         session.execute(update(User).where(User.email == email).values(totp_last_step=0))
-    user = user_by_email(database, email)
-    assert user.totp_secret
-    return mfa.current_code(user.totp_secret)
+    secret = totp_secret_of(database, email)
+    assert secret
+    return mfa.current_code(secret)
 
 
 def sign_in(
@@ -178,3 +192,66 @@ def sign_in(
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# --- reading sealed fields in tests ----------------------------------------------------------------
+# The portal opens a sealed field only with a grant from its policy. Tests look behind the interface the
+# way the operator's key maintenance does: with a maintenance grant, through the same keyring.
+
+
+def keyring_for_tests() -> Keyring:
+    return Keyring(FileKeyProvider(TEST_KEY_FILE))
+
+
+def keyed_database(url: str) -> Database:
+    """A Database whose sessions can seal and open fields (as the app's do). The caller disposes it."""
+    return Database(url, keyring=keyring_for_tests())
+
+
+@contextmanager
+def keyed_session(url: str) -> Iterator[Session]:
+    """One committed session of a short-lived keyed Database (its engine is disposed afterwards)."""
+    database = keyed_database(url)
+    try:
+        with database.session_scope() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def totp_secret_of(database: Database, email: str) -> str | None:
+    from portal.accounts.service import totp_secret
+
+    with keyed_session(database.url) as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        return totp_secret(session, user, policy.maintenance_grant("user_secret", user.id))
+
+
+def evaluation_reference_of(database: Database, clearance_id: uuid.UUID) -> str | None:
+    """A clearance's suitability-evaluation reference, opened with a maintenance grant."""
+    from portal.accounts.models import Clearance
+    from portal.accounts.service import evaluation_reference
+
+    with keyed_session(database.url) as session:
+        clearance = session.get(Clearance, clearance_id)
+        assert clearance is not None, clearance_id
+        grant = policy.maintenance_grant("user_secret", clearance.user_id)
+        return evaluation_reference(session, grant, clearance)
+
+
+def document_texts(database: Database) -> dict[uuid.UUID, tuple[str, str]]:
+    """Every document's (title, body), opened with maintenance grants."""
+    from portal.documents.models import Document
+    from portal.documents.service import open_text
+
+    texts = {}
+    with keyed_session(database.url) as session:
+        for document in session.scalars(select(Document)):
+            opened = open_text(session, policy.maintenance_grant("document", document.id), document)
+            texts[document.id] = (opened.title, opened.body)
+    return texts
+
+
+def document_id_by_title(database: Database, title: str) -> uuid.UUID | None:
+    return next((key for key, (found, _body) in document_texts(database).items() if found == title), None)

@@ -214,6 +214,12 @@ def grant_clearance(
             user,
             level,
             granted_by=session.get(User, subject.user_id),
+            secrets_grant=policy.grant_from(
+                policy.decide_administer(subject, "admin.clearance_grant", user.id),
+                subject,
+                "user_secret",
+                user.id,
+            ),
             evaluation_reference=(evaluation_reference or "").strip() or None,
             evaluated_on=evaluated_on,
             expires_at=expires_at,

@@ -14,6 +14,7 @@ from flask_login import login_required
 
 from portal import mail
 from portal.accounts import admin_service as admin
+from portal.accounts import service as accounts
 from portal.accounts.admin_forms import (
     CaveatForm,
     ClearanceForm,
@@ -268,6 +269,11 @@ def _render_user(user: User, status: int = 200, **forms: Any) -> ResponseReturnV
         (str(r.id), r.name_ja) for r in admin.all_rooms(session) if r.archived_at is None
     ]
     memberships = sorted(user.memberships, key=lambda m: m.valid_from, reverse=True)
+    subject = current_subject()
+    secrets_grant = policy.grant_from(
+        policy.decide_administer(subject, "admin.view"), subject, "user_secret", user.id
+    )
+    references = {c.id: accounts.evaluation_reference(session, secrets_grant, c) for c in user.clearances}
     return (
         render_template(
             "admin/user.html",
@@ -275,6 +281,7 @@ def _render_user(user: User, status: int = 200, **forms: Any) -> ResponseReturnV
             clearance_state=state,
             clearance=newest,
             clearances=sorted(user.clearances, key=lambda c: c.granted_at, reverse=True),
+            references=references,
             held=admin.held_compartments(session, user, now),
             memberships=memberships,
             clearance_form=forms.get("clearance_form") or ClearanceForm(formdata=None),

@@ -6,12 +6,13 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UUIDPrimaryKey, utcnow
 from portal.enums import ClearanceBasis, Level, OrganizationKind, Role
 from portal.models_util import LevelType, enum_column_type, model_repr
+from portal.security.crypto import FieldContext
 
 if TYPE_CHECKING:
     from portal.rooms.models import Membership
@@ -52,8 +53,8 @@ class User(UUIDPrimaryKey, Base):
     locale: Mapped[str] = mapped_column(String(8), default="ja")
     #: Suspended users cannot sign in and lose every session at once.
     is_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Base32 TOTP secret (RFC 6238); sealed by the encryption layer once it lands.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Base32 TOTP secret (RFC 6238), sealed with the system ``personal`` key.
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     mfa_enrolled_at: Mapped[datetime | None]
     #: Highest TOTP time step accepted so far: a code at or below it is a replay.
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
@@ -96,7 +97,10 @@ class User(UUIDPrimaryKey, Base):
 
     @property
     def mfa_enrolled(self) -> bool:
-        return self.totp_secret is not None and self.mfa_enrolled_at is not None
+        return self.totp_secret_sealed is not None and self.mfa_enrolled_at is not None
+
+    def secret_context(self) -> FieldContext:
+        return FieldContext("users", "totp_secret", self.id, 0, "user_secret")
 
     def __repr__(self) -> str:
         return model_repr(self, "email")
@@ -130,8 +134,8 @@ class Clearance(UUIDPrimaryKey, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     level: Mapped[Level] = mapped_column(LevelType())
     basis: Mapped[ClearanceBasis] = mapped_column(enum_column_type(ClearanceBasis))
-    #: Reference of the suitability evaluation (適性評価) when the basis is one.
-    evaluation_reference: Mapped[str | None] = mapped_column(String(100))
+    #: Reference of the suitability evaluation (適性評価) when the basis is one; sealed (personal key).
+    evaluation_reference_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     evaluated_on: Mapped[date | None] = mapped_column(Date)
     granted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -141,6 +145,12 @@ class Clearance(UUIDPrimaryKey, Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(back_populates="clearances", foreign_keys=[user_id])
+
+    def reference_context(self) -> FieldContext:
+        """Opened with a grant for the cleared user's personal secrets."""
+        return FieldContext(
+            "clearances", "evaluation_reference", self.id, int(self.level), "user_secret", self.user_id
+        )
 
     def is_current(self, now: datetime) -> bool:
         if self.revoked_at is not None and self.revoked_at <= now:

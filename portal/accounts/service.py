@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import unicodedata
 import uuid
@@ -14,9 +15,11 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Clearance, LoginSession, Organization, RecoveryCode, User, UserRole
 from portal.db import utcnow
 from portal.enums import ClearanceBasis, Level, Role
-from portal.security import audit, mfa, passwords, throttle
+from portal.security import audit, mfa, passwords, policy, throttle
 from portal.security.audit import Actor
-from portal.security.policy import clearance_state
+from portal.security.crypto import FieldContext
+from portal.security.keyring import keyring_of
+from portal.security.policy import Grant, clearance_state
 
 SUPPORTED_LOCALES = ("ja", "en")
 
@@ -116,11 +119,12 @@ def check_second_factor(
     session: Session, user: User, code: str, at: float | None = None
 ) -> SecondFactorOutcome:
     """A TOTP code (never the same time step twice) or an unused recovery code."""
-    if user.totp_secret is None:
+    secret = totp_secret(session, user, policy.grant_own_secrets(user.id))
+    if secret is None:
         return SecondFactorOutcome(False)
     if mfa.looks_like_recovery_code(code):
         return _use_recovery_code(session, user, code)
-    result = mfa.verify_totp(user.totp_secret, code, user.totp_last_step, at=at)
+    result = mfa.verify_totp(secret, code, user.totp_last_step, at=at)
     if result.accepted:
         user.totp_last_step = result.step
         session.flush()
@@ -151,7 +155,7 @@ def complete_enrolment(
     result = mfa.verify_totp(secret, code, last_used_step=0, at=at)
     if not result.accepted:
         return None
-    user.totp_secret = secret
+    store_totp_secret(session, user, policy.grant_own_secrets(user.id), secret)
     user.totp_last_step = result.step
     user.mfa_enrolled_at = utcnow()
     codes = mfa.new_recovery_codes()
@@ -259,6 +263,7 @@ def record_clearance(
     level: Level,
     *,
     granted_by: User | None,
+    secrets_grant: Grant,
     evaluation_reference: str | None = None,
     evaluated_on: date | None = None,
     expires_at: datetime | None = None,
@@ -275,10 +280,11 @@ def record_clearance(
         statutory_end = _ten_years_after(evaluated_on)
         expires_at = min(expires_at, statutory_end) if expires_at else statutory_end
     clearance = Clearance(
+        id=uuid.uuid4(),
         user=user,
+        user_id=user.id,
         level=level,
         basis=basis,
-        evaluation_reference=evaluation_reference,
         evaluated_on=evaluated_on,
         granted_by_id=granted_by.id if granted_by else None,
         granted_at=now,
@@ -286,8 +292,81 @@ def record_clearance(
         reason=reason,
     )
     session.add(clearance)
+    if evaluation_reference:
+        clearance.evaluation_reference_sealed = keyring_of(session).seal(
+            session, secrets_grant, clearance.reference_context(), evaluation_reference, None, "personal"
+        )
     session.flush()
     return clearance
+
+
+def evaluation_reference(session: Session, secrets_grant: Grant, clearance: Clearance) -> str | None:
+    if clearance.evaluation_reference_sealed is None:
+        return None
+    return keyring_of(session).open(
+        session, secrets_grant, clearance.reference_context(), clearance.evaluation_reference_sealed
+    )
+
+
+def totp_secret(session: Session, user: User, secrets_grant: Grant) -> str | None:
+    """The user's TOTP secret, opened with a grant for their personal secrets."""
+    if user.totp_secret_sealed is None:
+        return None
+    return keyring_of(session).open(session, secrets_grant, user.secret_context(), user.totp_secret_sealed)
+
+
+def _pending_secret_context(user: User, purpose: str = "pending_totp_secret") -> FieldContext:
+    # Not the column's own context: a pending secret cannot be copied into users.totp_secret_sealed.
+    return FieldContext("users", purpose, user.id, 0, "user_secret")
+
+
+def seal_recovery_codes(session: Session, user: User, codes: list[str]) -> str:
+    """Fresh recovery codes, kept sealed in the server-side session until the user has seen them."""
+    sealed = keyring_of(session).seal(
+        session,
+        policy.grant_own_secrets(user.id),
+        _pending_secret_context(user, "pending_recovery_codes"),
+        " ".join(codes),
+        None,
+        "personal",
+    )
+    return base64.b64encode(sealed).decode()
+
+
+def open_recovery_codes(session: Session, user: User, stored: str) -> list[str]:
+    return (
+        keyring_of(session)
+        .open(
+            session,
+            policy.grant_own_secrets(user.id),
+            _pending_secret_context(user, "pending_recovery_codes"),
+            base64.b64decode(stored),
+        )
+        .split()
+    )
+
+
+def seal_pending_secret(session: Session, user: User, secret: str) -> str:
+    """A secret being enrolled, for the server-side session (stored in the database): sealed, base64.
+
+    The caller commits: sealing may create the personal data key.
+    """
+    sealed = keyring_of(session).seal(
+        session, policy.grant_own_secrets(user.id), _pending_secret_context(user), secret, None, "personal"
+    )
+    return base64.b64encode(sealed).decode()
+
+
+def open_pending_secret(session: Session, user: User, stored: str) -> str:
+    return keyring_of(session).open(
+        session, policy.grant_own_secrets(user.id), _pending_secret_context(user), base64.b64decode(stored)
+    )
+
+
+def store_totp_secret(session: Session, user: User, secrets_grant: Grant, secret: str) -> None:
+    user.totp_secret_sealed = keyring_of(session).seal(
+        session, secrets_grant, user.secret_context(), secret, None, "personal"
+    )
 
 
 def _ten_years_after(day: date) -> datetime:

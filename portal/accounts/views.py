@@ -152,6 +152,7 @@ def _finish_sign_in(user: User, target: str | None = None) -> ResponseReturnValu
     target = target or next_page
     portal_session.pop("password_verified_at", None)
     portal_session.pop("enrol_secret", None)
+    portal_session.pop("enrol_secret_sealed", None)
     portal_session.promote(user.id, "active", utcnow())
     user.last_seen_at = utcnow()
     service.audit_account_event(request_session(), current_actor(), "session.sign_in", user=user)
@@ -217,16 +218,23 @@ def enrol() -> ResponseReturnValue:
         flash(_("Please sign in again."), "info")
         return redirect(url_for("accounts.login"))
     portal_session = current_session()
-    secret = portal_session.get("enrol_secret")
-    if not secret:
+    # The session is stored in the database: the secret being enrolled is kept there sealed only.
+    portal_session.pop("enrol_secret", None)  # (plaintext, from before secrets were sealed)
+    stored = portal_session.get("enrol_secret_sealed")
+    if stored:
+        secret = service.open_pending_secret(request_session(), user, stored)
+    else:
         secret = mfa.new_secret()
-        portal_session["enrol_secret"] = secret
+        portal_session["enrol_secret_sealed"] = service.seal_pending_secret(request_session(), user, secret)
+        request_session().commit()
     form = SecondFactorForm()
     status = 200
     if form.validate_on_submit():
         codes = service.complete_enrolment(request_session(), user, secret, form.code.data or "")
         if codes is not None:
-            portal_session["recovery_codes"] = codes
+            portal_session["recovery_codes_sealed"] = service.seal_recovery_codes(
+                request_session(), user, codes
+            )
             service.audit_account_event(request_session(), current_actor(), "account.mfa_enrol", user=user)
             return _finish_sign_in(user, url_for("accounts.recovery_codes"))
         form.code.errors = [_("The code is not correct. Check the time on your device and try again.")]
@@ -251,11 +259,12 @@ def recovery_codes() -> ResponseReturnValue:
     portal_session = current_session()
     form = ConfirmForm()
     if form.validate_on_submit():
-        portal_session.pop("recovery_codes", None)
+        portal_session.pop("recovery_codes_sealed", None)
         return redirect(url_for("rooms.overview"))
-    codes = portal_session.get("recovery_codes")
-    if not codes:
+    stored = portal_session.get("recovery_codes_sealed")
+    if not stored:
         return redirect(url_for("rooms.overview"))
+    codes = service.open_recovery_codes(request_session(), current_user, stored)
     return render_template("accounts/recovery_codes.html", codes=codes, form=form)
 
 

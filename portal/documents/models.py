@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.caveats import Caveat
 from portal.db import Base, UUIDPrimaryKey, utcnow
 from portal.enums import Level, ReleaseMarking
 from portal.models_util import LevelType, enum_column_type
+from portal.security.crypto import FieldContext
 
 
 class Classified:
@@ -23,8 +24,8 @@ class Classified:
     )
     classified_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     classified_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: Required at CONFIDENTIAL and above (DESIGN.md §2).
-    classification_reason: Mapped[str | None] = mapped_column(Text)
+    #: Sealed (it may describe the content). Required at CONFIDENTIAL and above (DESIGN.md §2).
+    classification_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: When the classification is to be reviewed or lifted.
     review_on: Mapped[date | None] = mapped_column(Date)
 
@@ -33,8 +34,9 @@ class Document(UUIDPrimaryKey, Classified, Base):
     __tablename__ = "documents"
 
     subcommittee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subcommittees.id"), index=True)
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text, default="")
+    #: Sealed with the room's ``fields`` key, bound to this row, column and level.
+    title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -47,6 +49,9 @@ class Document(UUIDPrimaryKey, Classified, Base):
     reader_links: Mapped[list[DocumentReader]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="document"
     )
+
+    def field_context(self, column: str) -> FieldContext:
+        return FieldContext("documents", column, self.id, int(self.level), "document")
 
     @property
     def caveats(self) -> list[Caveat]:

@@ -1,4 +1,8 @@
-"""Every way a document is listed, read or created, and who may do it."""
+"""Every way a document is listed, read or created, and who may do it.
+
+Titles, bodies and classification reasons are sealed with the room's ``fields`` key; they open only with
+the grant the policy gave for that very document.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +20,85 @@ from portal.enums import Level, ReleaseMarking
 from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
 from portal.security import policy
+from portal.security.crypto import IntegrityError, KeyDestroyed
+from portal.security.keyring import keyring_of
 from portal.security.policy import Grant, Marking, Subject
 
 
-def list_documents(session: Session, subject: Subject, room: Subcommittee) -> list[Document]:
-    """The room's documents this subject may read; filtered in SQL, so nothing hidden is even counted."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.subcommittee_id == room.id, policy.visible_documents(subject))
-            .order_by(Document.updated_at.desc())
+@dataclass(frozen=True)
+class DocumentText:
+    """A document's opened fields, for one request only (never cached)."""
+
+    document: Document
+    title: str
+    body: str
+    reason: str | None
+    #: The room's keys were destroyed (crypto-shredding): the text is gone for good.
+    destroyed: bool = False
+    #: The stored value failed its integrity check (audited by the keyring); nothing is shown.
+    integrity_failed: bool = False
+
+
+def open_text(session: Session, grant: Grant, document: Document, with_body: bool = True) -> DocumentText:
+    keyring = keyring_of(session)
+    try:
+        title = keyring.open(session, grant, document.field_context("title"), document.title_sealed)
+        body = (
+            keyring.open(session, grant, document.field_context("body"), document.body_sealed)
+            if with_body
+            else ""
         )
+        reason = None
+        if with_body and document.classification_reason_sealed is not None:
+            reason = keyring.open(
+                session,
+                grant,
+                document.field_context("classification_reason"),
+                document.classification_reason_sealed,
+            )
+    except KeyDestroyed:
+        return DocumentText(document, "", "", None, destroyed=True)
+    return DocumentText(document, title, body, reason)
+
+
+def seal_text(
+    session: Session, grant: Grant, document: Document, *, title: str, body: str, reason: str | None
+) -> None:
+    keyring = keyring_of(session)
+    room_id = document.subcommittee_id
+    document.title_sealed = keyring.seal(session, grant, document.field_context("title"), title, room_id)
+    document.body_sealed = keyring.seal(session, grant, document.field_context("body"), body, room_id)
+    document.classification_reason_sealed = (
+        keyring.seal(session, grant, document.field_context("classification_reason"), reason, room_id)
+        if reason
+        else None
     )
+
+
+def list_documents(session: Session, subject: Subject, room: Subcommittee) -> list[DocumentText]:
+    """The room's documents this subject may read; filtered in SQL, so nothing hidden is even counted."""
+    documents = session.scalars(
+        select(Document)
+        .where(Document.subcommittee_id == room.id, policy.visible_documents(subject))
+        .order_by(Document.updated_at.desc())
+    )
+    listed = []
+    for document in documents:
+        try:
+            listed.append(
+                open_text(session, policy.grant_for_listed(subject, document), document, with_body=False)
+            )
+        except IntegrityError:
+            # One altered row must not take the whole room page down; it is listed as failed (and audited).
+            listed.append(DocumentText(document, "", "", None, integrity_failed=True))
+    return listed
 
 
 @dataclass(frozen=True)
 class OpenedDocument:
     document: Document
     grant: Grant
+    text: DocumentText
 
 
 def open_document(session: Session, subject: Subject, document_id: uuid.UUID) -> OpenedDocument:
@@ -50,7 +115,7 @@ def open_document(session: Session, subject: Subject, document_id: uuid.UUID) ->
         level=document.level,
         conceal=True,
     )
-    return OpenedDocument(document, grant)
+    return OpenedDocument(document, grant, open_text(session, grant, document))
 
 
 @dataclass(frozen=True)
@@ -80,27 +145,36 @@ def create_document(session: Session, subject: Subject, room: Subcommittee, new:
         new.reader_ids | {subject.user_id} if new.reader_ids or new.level == Level.CESI else frozenset()
     )
     marking = Marking(new.level, new.caveat_codes, frozenset(reader_ids), new.reason)
+    document_id = uuid.uuid4()
+    classify = policy.decide_classify(subject, room, marking, member_ids)
+    # Audited against the room (a refused document never exists); the sealing grant is for the new document.
     policy.require(
         session,
         subject,
-        policy.decide_classify(subject, room, marking, member_ids),
+        classify,
         object_type="room",
         object_id=room.id,
         level=new.level,
         detail={"caveats": sorted(new.caveat_codes), "readers": len(reader_ids)},
     )
+    grant = policy.grant_from(classify, subject, "document", document_id)
     caveats = session.scalars(select(Caveat).where(Caveat.code.in_(new.caveat_codes))).all()
     document = Document(
-        id=uuid.uuid4(),
+        id=document_id,
         subcommittee_id=room.id,
-        title=new.title.strip(),
-        body=new.body,
         level=new.level,
         release=new.release,
         classified_by_id=subject.user_id,
-        classification_reason=(new.reason or "").strip() or None,
         review_on=new.review_on,
         created_by_id=subject.user_id,
+    )
+    seal_text(
+        session,
+        grant,
+        document,
+        title=new.title.strip(),
+        body=new.body,
+        reason=(new.reason or "").strip() or None,
     )
     document.caveat_links = [DocumentCaveat(caveat_id=caveat.id) for caveat in caveats]
     document.reader_links = [

@@ -89,5 +89,10 @@ def show(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
     readers = [request_session().get(User, reader_id) for reader_id in document.named_reader_ids]
     classified_by = request_session().get(User, document.classified_by_id)
     return render_template(
-        "documents/show.html", room=room, document=document, readers=readers, classified_by=classified_by
+        "documents/show.html",
+        room=room,
+        document=document,
+        text=opened.text,
+        readers=readers,
+        classified_by=classified_by,
     )

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from portal.security.policy import Grant
+if TYPE_CHECKING:  # the policy imports the models, which import this module
+    from portal.security.policy import Grant
 
 FORMAT_VERSION = 1
 ALG_AES_256_GCM = 1

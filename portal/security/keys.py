@@ -15,6 +15,9 @@ import os
 import re
 import secrets
 import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+TAG_BYTES = 16
 _LINE = re.compile(r"^portal-kek-v(\d+):([A-Za-z0-9+/=]+)$")
 
 
@@ -114,6 +118,8 @@ def _gcm_wrap(kek: bytes, key: bytes, associated_data: bytes) -> bytes:
 
 
 def _gcm_unwrap(kek: bytes, wrapped: bytes, associated_data: bytes) -> bytes:
+    if len(wrapped) < NONCE_BYTES + TAG_BYTES:  # AESGCM raises ValueError for a short nonce
+        raise UnwrapError("the wrapped key is truncated")
     try:
         return AESGCM(kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], associated_data)
     except InvalidTag as error:
@@ -171,6 +177,10 @@ class FileKeyProvider:
 # --- PKCS#11 --------------------------------------------------------------------------------------
 
 
+#: Serialises every PKCS#11 session of this process (see :meth:`Pkcs11KeyProvider._session`).
+_PKCS11_LOCK = threading.RLock()
+
+
 @dataclass(frozen=True)
 class Pkcs11Settings:
     module: str
@@ -201,13 +211,20 @@ class Pkcs11KeyProvider:
     def describe(self) -> str:
         return f"PKCS#11 token {self.settings.token_label!r} ({self.settings.module})"
 
-    def _session(self, rw: bool = False) -> Any:
-        try:
-            return self._token.open(rw=rw, user_pin=self.settings.user_pin)
-        except Exception as error:
-            raise KeyFileError(
-                f"cannot open a session on {self.describe()} ({type(error).__name__})"
-            ) from error
+    @contextmanager
+    def _session(self, rw: bool = False) -> Iterator[Any]:
+        """A logged-in session, one at a time in this process: PKCS#11 login state belongs to the whole
+        application, so a second concurrent login fails (CKR_USER_ALREADY_LOGGED_IN) and closing any
+        session logs every other one out."""
+        with _PKCS11_LOCK:
+            try:
+                session = self._token.open(rw=rw, user_pin=self.settings.user_pin)
+            except Exception as error:
+                raise KeyFileError(
+                    f"cannot open a session on {self.describe()} ({type(error).__name__})"
+                ) from error
+            with session:
+                yield session
 
     def versions(self) -> list[int]:
         from pkcs11 import Attribute, KeyType, ObjectClass
@@ -310,3 +327,16 @@ class Pkcs11KeyProvider:
                 object_class=ObjectClass.SECRET_KEY,
             )
             key.destroy()
+
+
+def build_provider(
+    kind: str,
+    key_file: Path,
+    pkcs11: Pkcs11Settings | None = None,
+) -> KeyProvider:
+    """The provider a configuration names (raises :class:`KeyFileError` with one line when unusable)."""
+    if kind == "file":
+        return FileKeyProvider(key_file)
+    if kind == "pkcs11" and pkcs11 is not None:
+        return Pkcs11KeyProvider(pkcs11)
+    raise KeyFileError(f"unknown key provider {kind!r}")

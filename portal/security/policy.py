@@ -412,6 +412,41 @@ def require(
     return Grant(decision, subject.user_id, object_type, str(object_id), level)
 
 
+def grant_own_secrets(user_id: uuid.UUID) -> Grant:
+    """A user's own personal secrets (their TOTP secret) open for their own sign-in and enrolment only."""
+    return Grant(allow("account.own_secret"), user_id, "user_secret", str(user_id), None)
+
+
+def grant_demo_secret(is_demo_database: bool, user_id: uuid.UUID, is_demo_user: bool) -> Grant:
+    """`portal demo totp`: only for demo accounts in a database made by `portal demo load`."""
+    if not (is_demo_database and is_demo_user):
+        raise AccessDenied(deny("demo.totp", "NOT_DEMO"), conceal=False)
+    return Grant(allow("demo.totp"), user_id, "user_secret", str(user_id), None)
+
+
+def maintenance_grant(object_type: str, object_id: object) -> Grant:
+    """Key maintenance from the operator's command line (rotation, migration): re-seals, shows nothing.
+
+    Only ``portal keys ...`` and migrations ask for it; their runs are audited as key operations.
+    """
+    return Grant(allow("keys.maintenance"), uuid.UUID(int=0), object_type, str(object_id), None)
+
+
+def grant_from(decision: Decision, subject: Subject, object_type: str, object_id: object) -> Grant:
+    """A grant from a decision already enforced (and audited) by :func:`require` in the same operation."""
+    if not decision.allowed:
+        raise AccessDenied(decision, conceal=False)
+    return Grant(decision, subject.user_id, object_type, str(object_id), None)
+
+
+def grant_for_listed(subject: Subject, document: Document) -> Grant:
+    """A document that the SQL filter listed: the per-object decision confirms it before any title opens."""
+    decision = decide_read_document(subject, document)
+    if not decision.allowed:
+        raise AccessDenied(decision, conceal=True)
+    return Grant(decision, subject.user_id, "document", str(document.id), document.level)
+
+
 def record_change(
     session: Session,
     subject: Subject,

@@ -1,7 +1,8 @@
 """The real portal behind gunicorn, Debian's chromium driven by Playwright, and sign-in helpers.
 
 The server gets its own instance folder and SQLite file, migrated and loaded with the demo data in this
-process; the browser is the system chromium (no Playwright browser download exists on CI).
+process, and the suite's test key file (the data keys it seals with here must open there); the browser is
+the system chromium (no Playwright browser download exists on CI).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Respo
 from sqlalchemy import select
 
 from portal import migrate
+from portal.accounts import service as accounts
 from portal.accounts.models import User
 from portal.config import PROJECT_ROOT
 from portal.db import Database
 from portal.demo import DEMO_PASSWORD
 from portal.demo import load as load_demo
+from portal.security import policy
 from portal.security.mfa import TIME_STEP_SECONDS
+from tests.conftest import TEST_KEY_FILE, keyed_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -97,6 +101,7 @@ def _server_environment(instance: Path, database_url: str) -> dict[str, str]:
         PORTAL_INSTANCE_PATH=str(instance),
         PORTAL_DATABASE_URL=database_url,
         PORTAL_SECRET_KEY=SECRET_KEY,
+        PORTAL_KEY_FILE=str(TEST_KEY_FILE),
         PYTHONUNBUFFERED="1",
     )
     return environment
@@ -108,7 +113,7 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
     instance = tmp_path_factory.mktemp("e2e-instance")
     database_url = f"sqlite:///{instance / 'portal.sqlite3'}"
     migrate.upgrade(database_url)
-    database = Database(database_url)
+    database = keyed_database(database_url)  # seals the demo documents and secrets with the server's key
     with database.session_scope() as session:
         load_demo(session)
 
@@ -227,6 +232,14 @@ def user_row(server: PortalServer, email: str) -> User:
         return user
 
 
+def totp_secret(server: PortalServer, email: str) -> str | None:
+    """The user's TOTP secret, opened from its sealed column with a maintenance grant."""
+    with server.database.session_scope() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        return accounts.totp_secret(session, user, policy.maintenance_grant("user_secret", user.id))
+
+
 def next_totp_code(server: PortalServer, email: str) -> str:
     """A code the server will accept now, respecting replay protection (each time step works once).
 
@@ -234,11 +247,12 @@ def next_totp_code(server: PortalServer, email: str) -> str:
     step gets the next step's code; if even that is used, wait until it becomes acceptable.
     """
     user = user_row(server, email)
-    assert user.totp_secret, f"{email} has no TOTP secret (not enrolled)"
+    secret = totp_secret(server, email)
+    assert secret, f"{email} has no TOTP secret (not enrolled)"
     step = max(int(time.time() // TIME_STEP_SECONDS), user.totp_last_step + 1)
     while step > int(time.time() // TIME_STEP_SECONDS) + 1:
         time.sleep(0.5)
-    return str(pyotp.TOTP(user.totp_secret, interval=TIME_STEP_SECONDS).at(step * TIME_STEP_SECONDS))
+    return str(pyotp.TOTP(secret, interval=TIME_STEP_SECONDS).at(step * TIME_STEP_SECONDS))
 
 
 # --- driving the sign-in pages ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     sign_out,
     submit_main_form,
     submit_password,
+    totp_secret,
     user_row,
 )
 
@@ -139,7 +140,8 @@ def test_first_sign_in_enrols_mfa_and_shows_recovery_codes(
     expect(page).to_have_url(portal_server.url("/"))
     expect(page.locator("[data-testid=room-list]")).to_contain_text(ROOM_NAMES["minerals"][0])
     enrolled = user_row(portal_server, YAMADA)
-    assert enrolled.mfa_enrolled and enrolled.totp_secret == secret
+    assert enrolled.mfa_enrolled and totp_secret(portal_server, YAMADA) == secret
+    assert enrolled.totp_secret_sealed is not None and secret.encode() not in enrolled.totp_secret_sealed
 
     # The codes were shown once: the page does not show them again.
     page.goto("/enrol/recovery-codes")

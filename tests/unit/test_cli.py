@@ -83,6 +83,8 @@ def offline(tmp_path: Path) -> Portal:
 
 @pytest.fixture
 def migrated(portal: Portal) -> Portal:
+    """As `make run` prepares a portal: the key file (in the instance folder), then the schema."""
+    portal.ok("keys", "init")
     portal.ok("db", "upgrade")
     return portal
 
@@ -141,7 +143,10 @@ def test_demo_totp_prints_a_code_the_server_accepts(demo_portal: Portal, tmp_pat
 
     web_instance = tmp_path / "web"
     web_instance.mkdir()
-    app = make_app(demo_portal.database_url, web_instance)
+    # The server opens the secret with the same key file as the command did.
+    app = make_app(
+        demo_portal.database_url, web_instance, key_file=str(demo_portal.instance_path / "portal.key")
+    )
     try:
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)

@@ -33,7 +33,7 @@ from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
 from portal.security.audit_models import AuditEntry
 from portal.security.web import declared_action
-from tests.conftest import csrf_token, sign_in, user_by_email
+from tests.conftest import csrf_token, evaluation_reference_of, sign_in, user_by_email
 from tests.web.support import recovery_codes_on, submit_code, submit_password, text, translated
 
 SATO = "sato@cao.example.jp"  # secretariat
@@ -388,7 +388,7 @@ def test_an_invitation_link_works_once_and_leads_to_mfa_enrolment(
 
     assert re.fullmatch(r"/invite/[A-Za-z0-9_-]{40,}", path), path
     invited = user_by_email(demo, email)
-    assert invited.password_hash is None and invited.totp_secret is None
+    assert invited.password_hash is None and invited.totp_secret_sealed is None
     assert invited.roles == frozenset({Role.MEMBER}) and invited.locale == "ja"
     entry = assert_audited(demo, mark, "admin.invite", object_id=invited.id)
     assert entry.detail == {"roles": ["member"]}
@@ -674,11 +674,13 @@ def test_a_cesi_clearance_with_an_evaluation_is_granted(secretariat: FlaskClient
     )
     assert redirected_to(response, f"/admin/users/{user_id}")
     newest = clearances_of(demo, WATANABE)[-1]
-    assert (newest.level, newest.basis, newest.evaluation_reference) == (
+    assert (newest.level, newest.basis, evaluation_reference_of(demo, newest.id)) == (
         Level.CESI,
         ClearanceBasis.SUITABILITY_EVALUATION,
         "SE-2026-0099",
     )
+    assert newest.evaluation_reference_sealed is not None
+    assert b"SE-2026-0099" not in newest.evaluation_reference_sealed  # stored sealed, not as typed
     assert newest.expires_at is not None and newest.expires_at.date() == date(2036, 1, 15)  # ten years
 
 

@@ -26,7 +26,7 @@ from portal.rooms.models import Subcommittee
 from portal.security import audit
 from portal.security.audit import Actor, AuditEvent
 from portal.security.audit_models import AuditEntry
-from tests.conftest import csrf_token, sign_in, user_by_email
+from tests.conftest import csrf_token, document_texts, sign_in, user_by_email
 from tests.unit.test_audit_chain import _assert_append_only, _tampering
 from tests.web.support import submit_password, text, translated
 
@@ -136,8 +136,7 @@ def _csv(response: TestResponse) -> list[list[str]]:
 
 def _secrets(demo: Database) -> list[str]:
     """What no audit page may show: titles and text of every document, and passwords."""
-    with demo.session_scope() as session:
-        stored = [(title, body) for title, body in session.execute(select(Document.title, Document.body))]
+    stored = list(document_texts(demo).values())  # opened from their sealed columns
     assert NEW_TITLE in {title for title, _body in stored}
     words = [spec.title for spec in DOCUMENTS] + [spec.body[:20] for spec in DOCUMENTS]
     words += [title for title, _body in stored] + [body[:20] for _title, body in stored if body]

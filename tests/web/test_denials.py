@@ -24,10 +24,20 @@ from portal.accounts.models import Clearance, User
 from portal.db import Database, utcnow
 from portal.demo import DEMO_PASSWORD, DOCUMENTS
 from portal.documents.models import Document, DocumentReader
+from portal.documents.service import seal_text
 from portal.enums import Level, ReleaseMarking, RoomRole
 from portal.rooms.models import Membership, Subcommittee
+from portal.security import policy
 from portal.security.audit_models import AuditEntry
-from tests.conftest import csrf_token, next_totp_code, sign_in, user_by_email
+from tests.conftest import (
+    csrf_token,
+    document_id_by_title,
+    keyed_session,
+    next_totp_code,
+    sign_in,
+    totp_secret_of,
+    user_by_email,
+)
 from tests.web.support import (
     enrol,
     page_shape,
@@ -54,15 +64,15 @@ def room_id(database: Database, name_ja: str) -> uuid.UUID:
 
 
 def document_id(database: Database, title: str) -> uuid.UUID:
-    with database.session_scope() as session:
-        found = session.scalar(select(Document.id).where(Document.title == title))
+    """Titles are sealed: found by opening them (as key maintenance does), not by a query."""
+    found = document_id_by_title(database, title)
     assert found is not None, title
     return found
 
 
 def document_path(database: Database, title: str) -> str:
     with database.session_scope() as session:
-        document = session.scalar(select(Document).where(Document.title == title))
+        document = session.get(Document, document_id(database, title))
         assert document is not None, title
         return f"/rooms/{document.subcommittee_id}/documents/{document.id}"
 
@@ -235,17 +245,22 @@ def test_a_member_not_on_the_named_reader_list_is_refused(app: Flask, demo: Data
     minerals = room_id(demo, MINERALS)
     author = user_by_email(demo, "tanaka@meti.example.jp")
     title = "個別企業との協議メモ(指名閲覧者限り)"
-    with demo.session_scope() as session:
+    with keyed_session(demo.url) as session:
         document = Document(
             id=uuid.uuid4(),
             subcommittee_id=minerals,
-            title=title,
-            body="指名閲覧者だけが読む。",
             level=Level.CONFIDENTIAL,
             release=ReleaseMarking.AMBER,
             classified_by_id=author.id,
-            classification_reason="個別企業の情報を含むため",
             created_by_id=author.id,
+        )
+        seal_text(
+            session,
+            policy.maintenance_grant("document", document.id),
+            document,
+            title=title,
+            body="指名閲覧者だけが読む。",
+            reason="個別企業の情報を含むため",
         )
         document.reader_links = [DocumentReader(user_id=author.id, added_by_id=author.id)]
         session.add(document)
@@ -510,7 +525,7 @@ def test_nobody_classifies_above_their_own_clearance(
     assert title not in entry.detail
     with demo.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == documents_before
-        assert session.scalar(select(Document).where(Document.title == title)) is None
+    assert document_id_by_title(demo, title) is None
 
 
 def test_an_observer_reads_but_does_not_add_material(client: FlaskClient, demo: Database) -> None:
@@ -554,8 +569,7 @@ def test_a_room_holds_nothing_above_its_highest_level(
     assert response.status_code == 403
     assert translated(app, "This subcommittee may not hold material at that level.") in text(response)
     the_one_denial(demo, since, "ROOM_LEVEL_EXCEEDED", actor=author, object_id=shipbuilding)
-    with demo.session_scope() as session:
-        assert session.scalar(select(Document).where(Document.title == "上限を超える文書")) is None
+    assert document_id_by_title(demo, "上限を超える文書") is None
 
 
 @pytest.mark.parametrize(
@@ -651,8 +665,11 @@ def test_the_trail_never_holds_a_password_a_totp_secret_or_a_session_token(
     secrets += [DEMO_PASSWORD, new_password, secret, *recovery_codes]
     secrets += [token for token in (session_cookie(member), session_cookie(auditor)) if token]
     with demo.session_scope() as session:
-        for user in session.scalars(select(User)):
-            secrets += [value for value in (user.totp_secret, user.password_hash) if value]
+        users = list(session.scalars(select(User)))
+    totp_secrets = [found for user in users if (found := totp_secret_of(demo, user.email))]
+    assert secret in totp_secrets  # the secrets, opened from their sealed columns
+    secrets += totp_secrets + [user.password_hash for user in users if user.password_hash]
+    with demo.session_scope() as session:
         entries = list(session.scalars(select(AuditEntry)))
         reasons = {entry.reason for entry in entries}
         stored = "\n".join(

@@ -20,10 +20,9 @@ from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.config import PROJECT_ROOT
 from portal.db import Database
-from portal.documents.models import Document
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, document_id_by_title, sign_in
 from tests.web.support import text
 
 #: Endpoints that act before anyone is signed in; they may be declared too (and are).
@@ -292,7 +291,9 @@ def _demo_ids(database: Database) -> dict[str, str]:
             return one(select(Subcommittee.id).where(Subcommittee.name_ja == name_ja))
 
         def document(title: str) -> str:
-            return one(select(Document.id).where(Document.title == title))
+            found = document_id_by_title(database, title)  # titles are sealed: opened, not queried
+            assert found is not None, title
+            return str(found)
 
         target = session.scalar(select(User).where(User.email == "suzuki@mlit.example.jp"))
         assert target is not None

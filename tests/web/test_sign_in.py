@@ -16,7 +16,7 @@ from portal.accounts.models import LoginSession, RecoveryCode, User
 from portal.db import Database, utcnow
 from portal.rooms.models import Subcommittee
 from portal.security import mfa
-from tests.conftest import csrf_token, next_totp_code, sign_in, user_by_email
+from tests.conftest import csrf_token, next_totp_code, sign_in, totp_secret_of, user_by_email
 from tests.web.support import (
     enrol,
     is_signed_in,
@@ -116,15 +116,15 @@ def test_totp_code_cannot_be_used_twice(app: Flask, client: FlaskClient, demo: D
 
 
 def test_wrong_totp_code_is_refused(app: Flask, client: FlaskClient, demo: Database) -> None:
-    user = user_by_email(demo, MEMBER)
-    assert user.totp_secret
+    secret = totp_secret_of(demo, MEMBER)
+    assert secret
     submit_password(client, MEMBER)
 
-    for code in (_wrong_code(user.totp_secret), "abcdef", "12345", ""):
+    for code in (_wrong_code(secret), "abcdef", "12345", ""):
         response = submit_code(client, code)
         assert response.status_code != 302, code
         assert client.get("/").status_code == 302
-    response = submit_code(client, _wrong_code(user.totp_secret))
+    response = submit_code(client, _wrong_code(secret))
 
     assert response.status_code == 401
     assert translated(app, "The code is not correct.") in text(response)
@@ -145,7 +145,9 @@ def test_enrolment_gives_recovery_codes_that_work_once(
     assert len(set(codes)) == len(codes)
     enrolled = user_by_email(demo, NOT_ENROLLED)
     assert enrolled.mfa_enrolled
-    assert enrolled.totp_secret == secret
+    assert totp_secret_of(demo, NOT_ENROLLED) == secret
+    assert enrolled.totp_secret_sealed is not None
+    assert secret.encode() not in enrolled.totp_secret_sealed  # stored sealed, not as shown
     with demo.session_scope() as session:
         stored = session.scalars(
             select(RecoveryCode.code_hash).where(RecoveryCode.user_id == enrolled.id)
