@@ -123,8 +123,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
+    from markupsafe import Markup
 
     from portal.accounts import devices
+    from portal.security.sanitize import render_markdown
 
     app.jinja_env.globals.update(
         kind_labels=i18n.SUBCOMMITTEE_KIND_LABELS,
@@ -137,3 +139,5 @@ def _register_template_helpers(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "ja"),
         describe_device=devices.describe,
     )
+    # The one way user-written text becomes markup: Markdown, then the nh3 allow-list.
+    app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))  # noqa: S704  (sanitised)
