@@ -16,7 +16,7 @@ from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.db import utcnow
 from portal.documents.models import Document, DocumentCaveat, DocumentReader
-from portal.documents.service import seal_text
+from portal.documents.service import record_version, seal_text
 from portal.enums import (
     GOV_ONLY_CODE,
     CaveatKind,
@@ -405,13 +405,12 @@ def _load_caveats_and_documents(
             created_at=moment,
             updated_at=moment,
         )
-        seal_text(
-            session,
-            policy.maintenance_grant("document", document.id),
-            document,
-            title=spec.title,
-            body=spec.body,
-            reason=spec.reason,
+        grant = policy.maintenance_grant("document", document.id)
+        seal_text(session, grant, document, title=spec.title, body=spec.body, reason=spec.reason)
+        session.add(document)
+        session.flush()
+        record_version(
+            session, grant, document, title=spec.title, body=spec.body, summary=None, author=author.id
         )
         document.caveat_links = [DocumentCaveat(caveat=caveats[code]) for code in spec.caveats]
         document.reader_links = [

@@ -13,7 +13,7 @@ from portal.accounts.models import (
     UserRole,
 )
 from portal.db import Base
-from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.documents.models import Document, DocumentCaveat, DocumentReader, DocumentVersion
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.audit_models import AuditChainHead, AuditEntry
@@ -29,6 +29,7 @@ __all__ = [
     "Document",
     "DocumentCaveat",
     "DocumentReader",
+    "DocumentVersion",
     "Invitation",
     "LoginAttempt",
     "LoginLockout",

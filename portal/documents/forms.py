@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -51,3 +51,11 @@ class DocumentForm(FlaskForm):
     def validate_readers(self, field: CheckboxList) -> None:
         if self.level.data == Level.CESI and not field.data:
             raise ValidationError(str(_l("Critical Economic Security Information must name its readers.")))
+
+
+class EditForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    body = TextAreaField(_l("Text"), validators=[Length(max=200_000)], render_kw={"rows": 16})
+    summary = StringField(_l("What changed"), validators=[Length(max=300)])
+    #: The version the edit started from (optimistic concurrency).
+    base_version = HiddenField(validators=[DataRequired(REQUIRED)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.caveats import Caveat
@@ -91,3 +91,26 @@ class DocumentReader(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="reader_links", foreign_keys=[document_id])
+
+
+class DocumentVersion(UUIDPrimaryKey, Base):
+    """One saved state of a document. Every edit adds one; restoring an old one adds a new one."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: The level the text was sealed under (part of the associated data).
+    level: Mapped[Level] = mapped_column(LevelType())
+    #: Sealed with the room's key, opened with the document's grant.
+    title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    summary_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def field_context(self, column: str) -> FieldContext:
+        return FieldContext(
+            "document_versions", column, self.id, int(self.level), "document", self.document_id
+        )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.caveats import Caveat
 from portal.db import utcnow
-from portal.documents.models import Document, DocumentCaveat, DocumentReader
+from portal.documents.models import Document, DocumentCaveat, DocumentReader, DocumentVersion
 from portal.enums import Level, ReleaseMarking
 from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
@@ -182,6 +182,9 @@ def create_document(session: Session, subject: Subject, room: Subcommittee, new:
     ]
     session.add(document)
     session.flush()
+    record_version(
+        session, grant, document, title=new.title.strip(), body=new.body, summary=None, author=subject.user_id
+    )
     policy.record_change(
         session,
         subject,
@@ -207,3 +210,164 @@ def selectable_caveats(session: Session, subject: Subject) -> list[Caveat]:
         for caveat in caveats
         if caveat.code in subject.compartments or (caveat.code == "GOV_ONLY" and subject.is_government)
     ]
+
+
+# --- versions ---------------------------------------------------------------------------------------
+
+
+class EditConflict(Exception):
+    """The edit started from a version that is no longer the current one."""
+
+    def __init__(self, current: DocumentText, current_version: int) -> None:
+        super().__init__("stale edit")
+        self.current = current
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class VersionText:
+    version: DocumentVersion
+    title: str
+    body: str
+    summary: str | None
+
+
+def record_version(
+    session: Session,
+    grant: Grant,
+    document: Document,
+    *,
+    title: str,
+    body: str,
+    summary: str | None,
+    author: uuid.UUID,
+) -> DocumentVersion:
+    keyring = keyring_of(session)
+    version = DocumentVersion(
+        id=uuid.uuid4(),
+        document_id=document.id,
+        number=document.version,
+        level=document.level,
+        created_by_id=author,
+    )
+    room = document.subcommittee_id
+    version.title_sealed = keyring.seal(session, grant, version.field_context("title"), title, room)
+    version.body_sealed = keyring.seal(session, grant, version.field_context("body"), body, room)
+    version.summary_sealed = (
+        keyring.seal(session, grant, version.field_context("summary"), summary, room) if summary else None
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _require_edit(session: Session, subject: Subject, document_id: uuid.UUID) -> tuple[Document, Grant]:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise policy.AccessDenied(policy.deny("document.edit", "NOT_FOUND"), conceal=True)
+    decision = policy.decide_edit_document(subject, document)
+    readable = policy.decide_read_document(subject, document).allowed
+    grant = policy.require(
+        session, subject, decision, object_type="document", object_id=document.id, level=document.level,
+        conceal=not readable,
+    )  # fmt: skip
+    return document, grant
+
+
+def edit_document(
+    session: Session,
+    subject: Subject,
+    document_id: uuid.UUID,
+    *,
+    base_version: int,
+    title: str,
+    body: str,
+    summary: str | None,
+) -> Document:
+    """Save a new version. An edit based on a stale version is refused (:class:`EditConflict`)."""
+    document, grant = _require_edit(session, subject, document_id)
+    if base_version != document.version:
+        raise EditConflict(open_text(session, grant, document), document.version)
+    reason = open_text(session, grant, document).reason
+    document.version += 1
+    document.updated_at = utcnow()
+    seal_text(session, grant, document, title=title.strip(), body=body, reason=reason)
+    record_version(
+        session, grant, document, title=title.strip(), body=body, summary=summary, author=subject.user_id
+    )
+    policy.record_change(
+        session,
+        subject,
+        "document.edit",
+        object_type="document",
+        object_id=document.id,
+        level=document.level,
+        detail={"version": document.version},
+    )
+    return document
+
+
+def versions(session: Session, grant: Grant, document: Document) -> list[VersionText]:
+    keyring = keyring_of(session)
+    found = session.scalars(
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id == document.id)
+        .order_by(DocumentVersion.number.desc())
+    )
+    texts = []
+    for version in found:
+        summary = None
+        if version.summary_sealed is not None:
+            summary = keyring.open(session, grant, version.field_context("summary"), version.summary_sealed)
+        texts.append(
+            VersionText(
+                version,
+                keyring.open(session, grant, version.field_context("title"), version.title_sealed),
+                keyring.open(session, grant, version.field_context("body"), version.body_sealed),
+                summary,
+            )
+        )
+    return texts
+
+
+def restore_version(session: Session, subject: Subject, document_id: uuid.UUID, number: int) -> Document:
+    """Make an old version's text the current one, as a new version (nothing is overwritten)."""
+    document, grant = _require_edit(session, subject, document_id)
+    old = next((v for v in versions(session, grant, document) if v.version.number == number), None)
+    if old is None:
+        raise policy.AccessDenied(policy.deny("document.edit", "NOT_FOUND"), conceal=True)
+    return edit_document(
+        session, subject, document_id, base_version=document.version, title=old.title, body=old.body,
+        summary=f"restore v{number}",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    #: equal, changed, added, removed
+    kind: str
+    left: str
+    right: str
+
+
+def side_by_side(left: str, right: str) -> list[DiffRow]:
+    """A line-by-line comparison for a readable two-column diff (the template escapes every cell)."""
+    import difflib
+
+    old, new = left.splitlines(), right.splitlines()
+    rows: list[DiffRow] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += [DiffRow("equal", line, line) for line in old[i1:i2]]
+            continue
+        left_lines, right_lines = old[i1:i2], new[j1:j2]
+        for index in range(max(len(left_lines), len(right_lines))):
+            a = left_lines[index] if index < len(left_lines) else ""
+            b = right_lines[index] if index < len(right_lines) else ""
+            kind = (
+                "changed"
+                if index < len(left_lines) and index < len(right_lines)
+                else ("removed" if b == "" and a else "added")
+            )
+            rows.append(DiffRow(kind, a, b))
+    return rows

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
 from portal.db import request_session, utcnow
 from portal.documents import service
-from portal.documents.forms import DocumentForm
+from portal.documents.forms import DocumentForm, EditForm
 from portal.enums import Level, ReleaseMarking
 from portal.i18n import REASON_MESSAGES
 from portal.rooms import service as rooms
@@ -95,4 +97,106 @@ def show(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
         text=opened.text,
         readers=readers,
         classified_by=classified_by,
+        can_edit=policy.decide_edit_document(subject, document).allowed,
     )
+
+
+def _edit_page(room_id: uuid.UUID, document_id: uuid.UUID) -> tuple[Any, Any]:
+    subject = current_subject()
+    room = rooms.open_room(request_session(), subject, room_id)
+    opened = service.open_document(request_session(), subject, document_id)
+    if opened.document.subcommittee_id != room.id:
+        abort(404)
+    return room, opened
+
+
+@blueprint.route("/rooms/<uuid:room_id>/documents/<uuid:document_id>/edit", methods=["GET", "POST"])
+@login_required
+@performs("document.edit")
+def edit(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, opened = _edit_page(room_id, document_id)
+    subject = current_subject()
+    policy.require(
+        request_session(),
+        subject,
+        policy.decide_edit_document(subject, opened.document),
+        object_type="document",
+        object_id=opened.document.id,
+    )
+    form = EditForm()
+    if not form.is_submitted():
+        form.title.data = opened.text.title
+        form.body.data = opened.text.body
+        form.base_version.data = str(opened.document.version)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.edit_document(
+                request_session(),
+                subject,
+                document_id,
+                base_version=int(form.base_version.data or 0),
+                title=form.title.data or "",
+                body=form.body.data or "",
+                summary=(form.summary.data or "").strip() or None,
+            )
+        except service.EditConflict as conflict:
+            request_session().rollback()
+            # Keep what the user typed; let them save it deliberately on top of the newer version.
+            form.base_version.data = str(conflict.current_version)
+            return (
+                render_template(
+                    "documents/conflict.html",
+                    room=room,
+                    document=opened.document,
+                    form=form,
+                    current=conflict.current,
+                    current_version=conflict.current_version,
+                    rows=service.side_by_side(conflict.current.body, form.body.data or ""),
+                ),
+                409,
+            )
+        request_session().commit()
+        flash(_("The document was saved as a new version."), "success")
+        return redirect(url_for("documents.show", room_id=room.id, document_id=document_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("documents/edit.html", room=room, document=opened.document, form=form), status
+
+
+@blueprint.get("/rooms/<uuid:room_id>/documents/<uuid:document_id>/history")
+@login_required
+@performs("document.read")
+def history(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, opened = _edit_page(room_id, document_id)
+    versions = service.versions(request_session(), opened.grant, opened.document)
+    by_number = {v.version.number: v for v in versions}
+    left = by_number.get(request.args.get("a", type=int) or 0)
+    right = by_number.get(request.args.get("b", type=int) or 0)
+    rows = service.side_by_side(left.body, right.body) if left and right else None
+    subject = current_subject()
+    return render_template(
+        "documents/history.html",
+        room=room,
+        document=opened.document,
+        text=opened.text,
+        versions=versions,
+        left=left,
+        right=right,
+        rows=rows,
+        can_edit=policy.decide_edit_document(subject, opened.document).allowed,
+        confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+@blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/versions/<int:number>/restore")
+@login_required
+@performs("document.edit")
+def restore(room_id: uuid.UUID, document_id: uuid.UUID, number: int) -> ResponseReturnValue:
+    room, _opened = _edit_page(room_id, document_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.restore_version(request_session(), current_subject(), document_id, number)
+    request_session().commit()
+    flash(_("Version %(number)d was restored as a new version.", number=number), "success")
+    return redirect(url_for("documents.history", room_id=room.id, document_id=document_id))

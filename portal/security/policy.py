@@ -316,6 +316,16 @@ def decide_classify(
     return allow(rule)
 
 
+def decide_edit_document(subject: Subject, document: Document) -> Decision:
+    """Editing needs everything reading needs, and a seat that may write (not an observer's)."""
+    read = decide_read_document(subject, document)
+    if not read.allowed:
+        return Decision(False, "document.edit", read.reason)
+    if subject.room_roles.get(document.subcommittee_id) == RoomRole.OBSERVER:
+        return deny("document.edit", "OBSERVER_READ_ONLY")
+    return allow("document.edit")
+
+
 def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
     rule = "document.create"
     if subject.is_suspended:

@@ -132,6 +132,7 @@ class Case:
 # the AGI room has none of the representatives. Changes made by the secretariat's POSTs hit objects no
 # other row depends on (鈴木's account, membership and compartment; the shipbuilding room).
 EVERYONE_NOT_FOUND = rows(anonymous=NOT_FOUND, signed_in=NOT_FOUND)
+RESTRICTED_DOCUMENT = {"room_id": "minerals", "document_id": "restricted"}
 MINERALS_MEMBERS = {SECRETARIAT: OK, MEMBER: OK, ANALYST: OK, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
 CASES: list[Case] = [
     # signing in and out
@@ -206,6 +207,48 @@ CASES: list[Case] = [
         {"room_id": "minerals", "document_id": "no_document"},
         rows(signed_in=NOT_FOUND),
         "no such document",
+    ),
+    Case("documents.edit", "GET", RESTRICTED_DOCUMENT, rows(**MINERALS_MEMBERS)),
+    Case(
+        "documents.edit",
+        "POST",
+        {"room_id": "minerals", "document_id": "restricted"},
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "an empty form",
+    ),
+    Case(
+        "documents.edit",
+        "GET",
+        {"room_id": "minerals", "document_id": "gov_only"},
+        rows(signed_in=NOT_FOUND, secretariat=OK, member=OK),
+        "CONFIDENTIAL, 政府限り",
+    ),
+    Case("documents.history", "GET", RESTRICTED_DOCUMENT, rows(**MINERALS_MEMBERS)),
+    Case(
+        "documents.history",
+        "GET",
+        {"room_id": "minerals", "document_id": "compartment"},
+        rows(signed_in=NOT_FOUND, member=OK),
+        "CONFIDENTIAL, MINERALS-SUPPLY",
+    ),
+    Case(
+        "documents.restore",
+        "POST",
+        {"room_id": "minerals", "document_id": "restricted", "number": "version_1"},
+        rows(
+            signed_in=NOT_FOUND,
+            secretariat=to("/rooms/{minerals}/documents/{restricted}/history"),
+            member=to("/rooms/{minerals}/documents/{restricted}/history"),
+            analyst=to("/rooms/{minerals}/documents/{restricted}/history"),
+        ),
+        "restore version 1 as a new version",
+    ),
+    Case(
+        "documents.restore",
+        "POST",
+        {"room_id": "minerals", "document_id": "restricted", "number": "no_version"},
+        rows(signed_in=NOT_FOUND),
+        "no such version",
     ),
     # administration
     Case("admin.index", "GET", {}, secretariat_only(OK)),
@@ -316,6 +359,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
                 .where(UserCaveat.user_id == target.id, Caveat.code == "GRID-OPS")
             ),
             "invalid_token": "not-a-valid-invitation-token",
+            "version_1": "1",
+            "no_version": "99",
         }
     static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
     assert static_files, "no static file to request"
