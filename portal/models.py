@@ -13,7 +13,13 @@ from portal.accounts.models import (
     UserRole,
 )
 from portal.db import Base
-from portal.documents.models import Document, DocumentCaveat, DocumentReader, DocumentVersion
+from portal.documents.models import (
+    Document,
+    DocumentCaveat,
+    DocumentComment,
+    DocumentReader,
+    DocumentVersion,
+)
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.audit_models import AuditChainHead, AuditEntry
@@ -28,6 +34,7 @@ __all__ = [
     "DataKeyRecord",
     "Document",
     "DocumentCaveat",
+    "DocumentComment",
     "DocumentReader",
     "DocumentVersion",
     "Invitation",

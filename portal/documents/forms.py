@@ -59,3 +59,9 @@ class EditForm(FlaskForm):
     summary = StringField(_l("What changed"), validators=[Length(max=300)])
     #: The version the edit started from (optimistic concurrency).
     base_version = HiddenField(validators=[DataRequired(REQUIRED)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Comment"), validators=[DataRequired(REQUIRED), Length(max=10_000)], render_kw={"rows": 3}
+    )

@@ -114,3 +114,21 @@ class DocumentVersion(UUIDPrimaryKey, Base):
         return FieldContext(
             "document_versions", column, self.id, int(self.level), "document", self.document_id
         )
+
+
+class DocumentComment(UUIDPrimaryKey, Base):
+    """A room member's comment on a document, sealed like the body and opened with the document's grant."""
+
+    __tablename__ = "document_comments"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    #: The document's level when written (part of the associated data).
+    level: Mapped[Level] = mapped_column(LevelType())
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def field_context(self) -> FieldContext:
+        return FieldContext(
+            "document_comments", "body", self.id, int(self.level), "document", self.document_id
+        )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.caveats import Caveat
 from portal.db import utcnow
-from portal.documents.models import Document, DocumentCaveat, DocumentReader, DocumentVersion
+from portal.documents.models import Document, DocumentCaveat, DocumentComment, DocumentReader, DocumentVersion
 from portal.enums import Level, ReleaseMarking
 from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
@@ -371,3 +371,62 @@ def side_by_side(left: str, right: str) -> list[DiffRow]:
             )
             rows.append(DiffRow(kind, a, b))
     return rows
+
+
+# --- comments ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentText:
+    comment: DocumentComment
+    author_name: str
+    body: str
+
+
+def add_comment(session: Session, subject: Subject, document_id: uuid.UUID, body: str) -> DocumentComment:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise policy.AccessDenied(policy.deny("document.comment", "NOT_FOUND"), conceal=True)
+    grant = policy.require(
+        session,
+        subject,
+        policy.decide_comment(subject, document),
+        object_type="document",
+        object_id=document.id,
+        level=document.level,
+        conceal=not policy.decide_read_document(subject, document).allowed,
+    )
+    comment = DocumentComment(
+        id=uuid.uuid4(), document_id=document.id, author_id=subject.user_id, level=document.level
+    )
+    comment.body_sealed = keyring_of(session).seal(
+        session, grant, comment.field_context(), body.strip(), document.subcommittee_id
+    )
+    session.add(comment)
+    session.flush()
+    policy.record_change(
+        session,
+        subject,
+        "document.comment",
+        object_type="document",
+        object_id=document.id,
+        level=document.level,
+        detail={"comment": str(comment.id)},
+    )
+    return comment
+
+
+def comments(session: Session, grant: Grant, document: Document) -> list[CommentText]:
+    from portal.accounts.models import User
+
+    keyring = keyring_of(session)
+    rows = session.execute(
+        select(DocumentComment, User.display_name)
+        .join(User, User.id == DocumentComment.author_id)
+        .where(DocumentComment.document_id == document.id)
+        .order_by(DocumentComment.created_at)
+    ).all()
+    return [
+        CommentText(comment, name, keyring.open(session, grant, comment.field_context(), comment.body_sealed))
+        for comment, name in rows
+    ]

@@ -14,7 +14,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
 from portal.db import request_session, utcnow
 from portal.documents import service
-from portal.documents.forms import DocumentForm, EditForm
+from portal.documents.forms import CommentForm, DocumentForm, EditForm
 from portal.enums import Level, ReleaseMarking
 from portal.i18n import REASON_MESSAGES
 from portal.rooms import service as rooms
@@ -82,6 +82,12 @@ def create(room_id: uuid.UUID) -> ResponseReturnValue:
 @login_required
 @performs("document.read")
 def show(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    return _render_document(room_id, document_id)
+
+
+def _render_document(
+    room_id: uuid.UUID, document_id: uuid.UUID, comment_form: CommentForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     subject = current_subject()
     opened = service.open_document(request_session(), subject, document_id)
     document = opened.document
@@ -98,7 +104,10 @@ def show(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
         readers=readers,
         classified_by=classified_by,
         can_edit=policy.decide_edit_document(subject, document).allowed,
-    )
+        can_comment=policy.decide_comment(subject, document).allowed,
+        comments=service.comments(request_session(), opened.grant, document),
+        comment_form=comment_form or CommentForm(formdata=None),
+    ), status
 
 
 def _edit_page(room_id: uuid.UUID, document_id: uuid.UUID) -> tuple[Any, Any]:
@@ -200,3 +209,17 @@ def restore(room_id: uuid.UUID, document_id: uuid.UUID, number: int) -> Response
     request_session().commit()
     flash(_("Version %(number)d was restored as a new version.", number=number), "success")
     return redirect(url_for("documents.history", room_id=room.id, document_id=document_id))
+
+
+@blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/comments")
+@login_required
+@performs("document.comment")
+def comment(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, _opened = _edit_page(room_id, document_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_document(room.id, document_id, comment_form=form, status=400)
+    service.add_comment(request_session(), current_subject(), document_id, form.body.data or "")
+    request_session().commit()
+    flash(_("Your comment was added."), "success")
+    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id) + "#comments")

@@ -326,6 +326,16 @@ def decide_edit_document(subject: Subject, document: Document) -> Decision:
     return allow("document.edit")
 
 
+def decide_comment(subject: Subject, document: Document) -> Decision:
+    """Commenting needs everything reading needs; observers read without writing."""
+    read = decide_read_document(subject, document)
+    if not read.allowed:
+        return Decision(False, "document.comment", read.reason)
+    if subject.room_roles.get(document.subcommittee_id) == RoomRole.OBSERVER:
+        return deny("document.comment", "OBSERVER_READ_ONLY")
+    return allow("document.comment")
+
+
 def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
     rule = "document.create"
     if subject.is_suspended:

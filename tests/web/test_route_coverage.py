@@ -225,6 +225,20 @@ CASES: list[Case] = [
     ),
     Case("documents.history", "GET", RESTRICTED_DOCUMENT, rows(**MINERALS_MEMBERS)),
     Case(
+        "documents.comment",
+        "POST",
+        RESTRICTED_DOCUMENT,
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "an empty comment",
+    ),
+    Case(
+        "documents.comment",
+        "POST",
+        {"room_id": "minerals", "document_id": "compartment"},
+        rows(signed_in=NOT_FOUND, member=BAD_REQUEST),
+        "a document they may not read",
+    ),
+    Case(
         "documents.history",
         "GET",
         {"room_id": "minerals", "document_id": "compartment"},
