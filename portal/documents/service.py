@@ -7,6 +7,7 @@ the grant the policy gave for that very document.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -101,20 +102,29 @@ class OpenedDocument:
     text: DocumentText
 
 
-def open_document(session: Session, subject: Subject, document_id: uuid.UUID) -> OpenedDocument:
-    """Read one document. Any denial answers as if it did not exist, and is audited."""
+def require_on_document(
+    session: Session,
+    subject: Subject,
+    document_id: uuid.UUID,
+    decide: Callable[[Subject, Document], policy.Decision],
+) -> tuple[Document, Grant]:
+    """Load a document and enforce one decision on it. A document the subject may not even read answers
+    as if it did not exist (404); one they read but may not change this way answers 403."""
     document = session.get(Document, document_id)
     if document is None:
         raise policy.AccessDenied(policy.deny("document.read", "NOT_FOUND"), conceal=True)
+    decision = decide(subject, document)
+    readable = decision.allowed or policy.decide_read_document(subject, document).allowed
     grant = policy.require(
-        session,
-        subject,
-        policy.decide_read_document(subject, document),
-        object_type="document",
-        object_id=document.id,
-        level=document.level,
-        conceal=True,
-    )
+        session, subject, decision, object_type="document", object_id=document.id, level=document.level,
+        conceal=not readable,
+    )  # fmt: skip
+    return document, grant
+
+
+def open_document(session: Session, subject: Subject, document_id: uuid.UUID) -> OpenedDocument:
+    """Read one document. Any denial answers as if it did not exist, and is audited."""
+    document, grant = require_on_document(session, subject, document_id, policy.decide_read_document)
     return OpenedDocument(document, grant, open_text(session, grant, document))
 
 
@@ -261,19 +271,6 @@ def record_version(
     return version
 
 
-def _require_edit(session: Session, subject: Subject, document_id: uuid.UUID) -> tuple[Document, Grant]:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise policy.AccessDenied(policy.deny("document.edit", "NOT_FOUND"), conceal=True)
-    decision = policy.decide_edit_document(subject, document)
-    readable = policy.decide_read_document(subject, document).allowed
-    grant = policy.require(
-        session, subject, decision, object_type="document", object_id=document.id, level=document.level,
-        conceal=not readable,
-    )  # fmt: skip
-    return document, grant
-
-
 def edit_document(
     session: Session,
     subject: Subject,
@@ -285,7 +282,7 @@ def edit_document(
     summary: str | None,
 ) -> Document:
     """Save a new version. An edit based on a stale version is refused (:class:`EditConflict`)."""
-    document, grant = _require_edit(session, subject, document_id)
+    document, grant = require_on_document(session, subject, document_id, policy.decide_edit_document)
     if base_version != document.version:
         raise EditConflict(open_text(session, grant, document), document.version)
     reason = open_text(session, grant, document).reason
@@ -332,7 +329,7 @@ def versions(session: Session, grant: Grant, document: Document) -> list[Version
 
 def restore_version(session: Session, subject: Subject, document_id: uuid.UUID, number: int) -> Document:
     """Make an old version's text the current one, as a new version (nothing is overwritten)."""
-    document, grant = _require_edit(session, subject, document_id)
+    document, grant = require_on_document(session, subject, document_id, policy.decide_edit_document)
     old = next((v for v in versions(session, grant, document) if v.version.number == number), None)
     if old is None:
         raise policy.AccessDenied(policy.deny("document.edit", "NOT_FOUND"), conceal=True)
@@ -384,18 +381,7 @@ class CommentText:
 
 
 def add_comment(session: Session, subject: Subject, document_id: uuid.UUID, body: str) -> DocumentComment:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise policy.AccessDenied(policy.deny("document.comment", "NOT_FOUND"), conceal=True)
-    grant = policy.require(
-        session,
-        subject,
-        policy.decide_comment(subject, document),
-        object_type="document",
-        object_id=document.id,
-        level=document.level,
-        conceal=not policy.decide_read_document(subject, document).allowed,
-    )
+    document, grant = require_on_document(session, subject, document_id, policy.decide_comment)
     comment = DocumentComment(
         id=uuid.uuid4(), document_id=document.id, author_id=subject.user_id, level=document.level
     )

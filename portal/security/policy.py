@@ -316,24 +316,22 @@ def decide_classify(
     return allow(rule)
 
 
-def decide_edit_document(subject: Subject, document: Document) -> Decision:
-    """Editing needs everything reading needs, and a seat that may write (not an observer's)."""
+def _decide_write(subject: Subject, document: Document, rule: str) -> Decision:
+    """Writing to a document needs everything reading needs, and a seat that may write (not an observer's)."""
     read = decide_read_document(subject, document)
     if not read.allowed:
-        return Decision(False, "document.edit", read.reason)
+        return Decision(False, rule, read.reason)
     if subject.room_roles.get(document.subcommittee_id) == RoomRole.OBSERVER:
-        return deny("document.edit", "OBSERVER_READ_ONLY")
-    return allow("document.edit")
+        return deny(rule, "OBSERVER_READ_ONLY")
+    return allow(rule)
+
+
+def decide_edit_document(subject: Subject, document: Document) -> Decision:
+    return _decide_write(subject, document, "document.edit")
 
 
 def decide_comment(subject: Subject, document: Document) -> Decision:
-    """Commenting needs everything reading needs; observers read without writing."""
-    read = decide_read_document(subject, document)
-    if not read.allowed:
-        return Decision(False, "document.comment", read.reason)
-    if subject.room_roles.get(document.subcommittee_id) == RoomRole.OBSERVER:
-        return deny("document.comment", "OBSERVER_READ_ONLY")
-    return allow("document.comment")
+    return _decide_write(subject, document, "document.comment")
 
 
 def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
