@@ -72,7 +72,8 @@ def create_app(config: dict[str, Any] | Settings | None = None, *, verify_keys: 
         SECRET_KEY=settings.secret_key or development_secret_key(settings.instance_path),
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_SAMESITE=settings.cookie_samesite,
-        MAX_CONTENT_LENGTH=settings.max_request_mb * 1024 * 1024,
+        # The upload limit applies to the files; the margin is for the form fields around them.
+        MAX_CONTENT_LENGTH=settings.max_request_mb * 1024 * 1024 + 256 * 1024,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "portal" / "translations"),
@@ -138,6 +139,7 @@ def _register_template_helpers(app: Flask) -> None:
         locale_names=i18n.LOCALE_NAMES,
         current_locale=lambda: str(get_locale() or "ja"),
         describe_device=devices.describe,
+        max_upload_mb=app.config["PORTAL_SETTINGS"].max_request_mb,
     )
     # The one way user-written text becomes markup: Markdown, then the nh3 allow-list.
     app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))  # noqa: S704  (sanitised)

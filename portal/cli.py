@@ -351,12 +351,19 @@ def keys_rotate_dek(room: str, batch: int) -> None:
         keyring.verify(session)
         scope = _room_scope(session, room)
         room_id = scope.id if scope is not None else None
-        purposes = ["fields"] if room_id else ["personal"]
-        active_ids = [key_management.begin_dek_rotation(session, keyring, room_id, p).id for p in purposes]
+        # Every purpose the scope has a key for (a room that never held a file has no files key).
+        purposes = [
+            p
+            for p in key_management.room_purposes(room_id)
+            if key_management.has_live_key(session, room_id, p)
+        ] or ["fields" if room_id else "personal"]  # none live: a first key, or a shredded room's refusal
+        active = {p: key_management.begin_dek_rotation(session, keyring, room_id, p).id for p in purposes}
     with database.session_scope() as session:
-        total = sum(key_management.count_to_reseal(session, room_id, active_id) for active_id in active_ids)
+        total = sum(key_management.count_to_reseal(session, room_id, key, p) for p, key in active.items())
     with click.progressbar(length=total, label="re-sealing", show_pos=True) as bar:
-        for done in key_management.reseal_batches(database.session_factory, keyring, room_id, batch):
+        for done in key_management.reseal_batches(
+            database.session_factory, keyring, room_id, batch, purposes
+        ):
             bar.update(done)
     with database.session_scope() as session:
         destroyed = sum(key_management.finish_dek_rotation(session, keyring, room_id, p) for p in purposes)

@@ -3,6 +3,7 @@ the four example subcommittees, and users in every role so that no single accoun
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from portal.accounts import service as accounts
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.db import utcnow
+from portal.documents import attachments, filetypes
 from portal.documents.models import Document, DocumentCaveat, DocumentReader
 from portal.documents.service import record_version, seal_text
 from portal.enums import (
@@ -334,6 +336,23 @@ class DemoDocument:
     caveats: tuple[str, ...] = ()
     readers: tuple[str, ...] = ()
     reason: str | None = None
+    #: Files attached to the document: (file name, content).
+    attachments: tuple[tuple[str, bytes], ...] = ()
+
+
+#: Monthly imports (t) and unit prices: a small CSV a member would attach to the impact review.
+IMPORTS_CSV = "\n".join(
+    [
+        "年月,品目,輸入量(t),単価(円/kg)",
+        "2023-06,ガリウム,4.2,61000",
+        "2023-09,ガリウム,1.1,78000",
+        "2023-12,ガリウム,0.9,83000",
+        "2023-06,ゲルマニウム,2.8,182000",
+        "2023-09,ゲルマニウム,0.6,231000",
+        "2023-12,ゲルマニウム,0.5,247000",
+        "",
+    ]
+).encode()
 
 
 DOCUMENTS = [
@@ -341,7 +360,8 @@ DOCUMENTS = [
                  "重要鉱物分科会 開催要領", "分科会の目的、構成員、開催方法を定める。"),
     DemoDocument("minerals", "tanaka@meti.example.jp", Level.RESTRICTED, ReleaseMarking.GREEN,
                  "ガリウム・ゲルマニウム輸出管理措置の影響整理(第1版)",
-                 "2023年8月の輸出管理措置開始以降の輸入量・価格の推移と、国内需要家への影響を整理する。"),
+                 "2023年8月の輸出管理措置開始以降の輸入量・価格の推移と、国内需要家への影響を整理する。",
+                 attachments=(("ガリウム・ゲルマニウム輸入量推移.csv", IMPORTS_CSV),)),
     DemoDocument("minerals", "tanaka@meti.example.jp", Level.CONFIDENTIAL, ReleaseMarking.AMBER,
                  "国家備蓄の放出検討状況(政府限り)", "備蓄放出の判断基準と関係省庁の調整状況。",
                  caveats=("GOV_ONLY",), reason="政府内の検討過程であり、公表により判断に支障が生じるため"),
@@ -417,6 +437,10 @@ def _load_caveats_and_documents(
             DocumentReader(user_id=users[email].id, added_by_id=author.id) for email in spec.readers
         ]
         session.add(document)
+        for filename, content in spec.attachments:
+            upload = attachments.Upload(io.BytesIO(content), filename)
+            kind = filetypes.detect(upload.stream, filename)
+            attachments.store(session, grant, document, upload, kind, author.id)
 
 
 def is_demo_database(session: Session) -> bool:

@@ -95,4 +95,13 @@ REASON_MESSAGES: dict[str, LazyString] = {
     "NOT_SECRETARIAT": _l("Only the secretariat can do this."),
     "NOT_AUDITOR": _l("Only auditors can do this."),
     "ACCOUNT_SUSPENDED": _l("Your account is suspended."),
+    "DECLASSIFY_SEPARATELY": _l("Making a document public is a separate declassification."),
+    "ALREADY_PUBLIC": _l("This document is already public."),
+    "CESI_NOT_DECLASSIFIED_HERE": _l(
+        "Critical Economic Security Information is not declassified in the portal; "
+        "the designating body lifts the designation."
+    ),
+    "NOT_CLASSIFICATION_AUTHORITY": _l(
+        "Only the chair, the secretariat or the person who classified the document can declassify it."
+    ),
 }

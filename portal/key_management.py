@@ -12,11 +12,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from portal.accounts.models import Clearance, User
-from portal.documents.models import Document
+from portal.documents.models import (
+    AttachmentChunk,
+    Document,
+    DocumentAttachment,
+    DocumentComment,
+    DocumentReclassification,
+    DocumentVersion,
+)
 from portal.rooms.models import Subcommittee
 from portal.security import audit, crypto, policy
 from portal.security.crypto import FieldContext
@@ -31,30 +38,91 @@ class SealedColumn:
     attribute: str
     #: The context a row's value is sealed under.
     context: Callable[[Any], FieldContext]
-    #: The room whose keys seal it, or None for the system's personal key.
-    room_of: Callable[[Any], uuid.UUID | None]
     purpose: str
+    #: SQL condition: the rows of one room (None: the column is sealed with the system's key).
+    in_room: Callable[[uuid.UUID], ColumnElement[bool]] | None = None
+    #: The value is a file chunk (bytes, bound to its position), not a text field.
+    chunk: bool = False
+
+    def room_of(self, row: Any) -> uuid.UUID | None:
+        """The room whose key seals this row's value (None: the system's key)."""
+        if self.in_room is None:
+            return None
+        session = object_session(row)
+        assert session is not None
+        document = session.get(Document, uuid.UUID(self.context(row).grant_object_id))
+        assert document is not None
+        return document.subcommittee_id
+
+    def open(self, session: Session, keyring: Keyring, row: Any, grant: policy.Grant) -> str:
+        """The plaintext (a chunk as hex) — for maintenance and tests only; nothing here is shown."""
+        value = bytes(getattr(row, self.attribute))
+        context = self.context(row)
+        if self.chunk:
+            return keyring.open_chunk(session, grant, context, row.position, row.final, value).hex()
+        return keyring.open(session, grant, context, value)
 
 
+def _document_in(room_id: uuid.UUID) -> Any:
+    return select(Document.id).where(Document.subcommittee_id == room_id)
+
+
+def _attachment_in(room_id: uuid.UUID) -> Any:
+    return select(DocumentAttachment.id).where(DocumentAttachment.document_id.in_(_document_in(room_id)))
+
+
+def _document_column(name: str) -> SealedColumn:
+    return SealedColumn(
+        Document, f"{name}_sealed", lambda d: d.field_context(name), "fields",
+        lambda room: Document.subcommittee_id == room,
+    )  # fmt: skip
+
+
+def _version_column(name: str) -> SealedColumn:
+    return SealedColumn(
+        DocumentVersion, f"{name}_sealed", lambda v: v.field_context(name), "fields",
+        lambda room: DocumentVersion.document_id.in_(_document_in(room)),
+    )  # fmt: skip
+
+
+def _attachment_column(name: str) -> SealedColumn:
+    return SealedColumn(
+        DocumentAttachment, f"{name}_sealed", lambda a: a.field_context(name), "fields",
+        lambda room: DocumentAttachment.document_id.in_(_document_in(room)),
+    )  # fmt: skip
+
+
+#: Every sealed value in the database, with the key purpose that seals it and how to find a room's rows.
 SEALED_COLUMNS = [
+    _document_column("title"),
+    _document_column("body"),
+    _document_column("classification_reason"),
+    _version_column("title"),
+    _version_column("body"),
+    _version_column("summary"),
     SealedColumn(
-        Document, "title_sealed", lambda d: d.field_context("title"), lambda d: d.subcommittee_id, "fields"
+        DocumentComment, "body_sealed", lambda c: c.field_context(), "fields",
+        lambda room: DocumentComment.document_id.in_(_document_in(room)),
     ),
     SealedColumn(
-        Document, "body_sealed", lambda d: d.field_context("body"), lambda d: d.subcommittee_id, "fields"
+        DocumentReclassification, "reason_sealed", lambda r: r.field_context(), "fields",
+        lambda room: DocumentReclassification.document_id.in_(_document_in(room)),
     ),
+    _attachment_column("filename"),
+    _attachment_column("checksum"),
     SealedColumn(
-        Document,
-        "classification_reason_sealed",
-        lambda d: d.field_context("classification_reason"),
-        lambda d: d.subcommittee_id,
-        "fields",
+        AttachmentChunk, "data", lambda chunk: _chunk_context(chunk), "files",
+        lambda room: AttachmentChunk.attachment_id.in_(_attachment_in(room)), chunk=True,
     ),
-    SealedColumn(User, "totp_secret_sealed", lambda u: u.secret_context(), lambda _u: None, "personal"),
-    SealedColumn(
-        Clearance, "evaluation_reference_sealed", lambda c: c.reference_context(), lambda _c: None, "personal"
-    ),
-]
+    SealedColumn(User, "totp_secret_sealed", lambda u: u.secret_context(), "personal"),
+    SealedColumn(Clearance, "evaluation_reference_sealed", lambda c: c.reference_context(), "personal"),
+]  # fmt: skip
+
+
+def _chunk_context(chunk: AttachmentChunk) -> FieldContext:
+    attachment = object_session(chunk).get(DocumentAttachment, chunk.attachment_id)  # type: ignore[union-attr]
+    assert attachment is not None
+    return attachment.chunk_context()
 
 
 def _audit(session: Session, action: str, object_id: str, **detail: object) -> None:
@@ -80,9 +148,9 @@ def _rows(
     model = column.model
     attribute = getattr(model, column.attribute)
     query = select(model).where(attribute.is_not(None))
-    if model is Document:
-        query = query.where(Document.subcommittee_id == room_id) if room_id else query.where(false())
-    elif room_id is not None:
+    if room_id is not None:
+        query = query.where(column.in_room(room_id) if column.in_room else false())
+    elif column.in_room is not None:
         query = query.where(false())
     last: uuid.UUID | None = None
     while True:
@@ -173,6 +241,10 @@ def _live(session: Session, room_id: uuid.UUID | None, purpose: str) -> list[Dat
     )
 
 
+def has_live_key(session: Session, room_id: uuid.UUID | None, purpose: str) -> bool:
+    return bool(_live(session, room_id, purpose))
+
+
 def begin_dek_rotation(
     session: Session, keyring: Keyring, room_id: uuid.UUID | None, purpose: str
 ) -> DataKeyRecord:
@@ -201,13 +273,22 @@ def begin_dek_rotation(
     return record
 
 
-def columns_for(room_id: uuid.UUID | None) -> list[SealedColumn]:
-    return [c for c in SEALED_COLUMNS if (c.purpose == "fields") == (room_id is not None)]
+def columns_for(room_id: uuid.UUID | None, purpose: str | None = None) -> list[SealedColumn]:
+    return [
+        c
+        for c in SEALED_COLUMNS
+        if (c.in_room is not None) == (room_id is not None) and purpose in (None, c.purpose)
+    ]
 
 
-def count_to_reseal(session: Session, room_id: uuid.UUID | None, active_id: uuid.UUID) -> int:
+def room_purposes(room_id: uuid.UUID | None) -> list[str]:
+    """The key purposes whose values a rotation of this scope re-seals."""
+    return sorted({c.purpose for c in columns_for(room_id)})
+
+
+def count_to_reseal(session: Session, room_id: uuid.UUID | None, active_id: uuid.UUID, purpose: str) -> int:
     total = 0
-    for column in columns_for(room_id):
+    for column in columns_for(room_id, purpose):
         for rows in _rows(session, column, room_id, 500):
             total += sum(
                 1 for row in rows if crypto.key_id_of(bytes(getattr(row, column.attribute))) != active_id
@@ -216,13 +297,19 @@ def count_to_reseal(session: Session, room_id: uuid.UUID | None, active_id: uuid
 
 
 def reseal_batches(
-    factory: sessionmaker[Session], keyring: Keyring, room_id: uuid.UUID | None, batch: int = 100
+    factory: sessionmaker[Session],
+    keyring: Keyring,
+    room_id: uuid.UUID | None,
+    batch: int = 100,
+    purposes: list[str] | None = None,
 ) -> Iterator[int]:
     """Re-seal every value not yet under the active key, committing batch by batch; yields counts done.
 
     Safe to interrupt: a batch commits whole or not at all, and the old key stays until the end.
     """
     for column in columns_for(room_id):
+        if purposes is not None and column.purpose not in purposes:
+            continue
         with factory() as session:
             active = [r for r in _live(session, room_id, column.purpose) if r.state == "active"][-1]
             for rows in _rows(session, column, room_id, batch):
@@ -233,12 +320,17 @@ def reseal_batches(
                         continue
                     context = column.context(row)
                     grant = policy.maintenance_grant(context.object_type, context.grant_object_id)
-                    value = keyring.open(session, grant, context, sealed)
-                    setattr(
-                        row,
-                        column.attribute,
-                        keyring.seal(session, grant, context, value, room_id, column.purpose),
-                    )
+                    if column.chunk:
+                        data = keyring.open_chunk(session, grant, context, row.position, row.final, sealed)
+                        key = keyring.active_key(session, room_id, column.purpose)
+                        row.data = crypto.seal_chunk(key, context, row.position, row.final, data)
+                    else:
+                        value = keyring.open(session, grant, context, sealed)
+                        setattr(
+                            row,
+                            column.attribute,
+                            keyring.seal(session, grant, context, value, room_id, column.purpose),
+                        )
                     done += 1
                 session.commit()
                 if done:
@@ -248,7 +340,7 @@ def reseal_batches(
 def finish_dek_rotation(session: Session, keyring: Keyring, room_id: uuid.UUID | None, purpose: str) -> int:
     """Destroy the retired keys once no row needs them. Returns how many were destroyed."""
     active = [r for r in _live(session, room_id, purpose) if r.state == "active"][-1]
-    if count_to_reseal(session, room_id, active.id):
+    if count_to_reseal(session, room_id, active.id, purpose):
         raise crypto.CryptoError("rows still sealed with a retiring key; run the rotation again")
     retired = [r for r in _live(session, room_id, purpose) if r.state == "decrypt_only"]
     for record in retired:

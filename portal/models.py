@@ -14,10 +14,13 @@ from portal.accounts.models import (
 )
 from portal.db import Base
 from portal.documents.models import (
+    AttachmentChunk,
     Document,
+    DocumentAttachment,
     DocumentCaveat,
     DocumentComment,
     DocumentReader,
+    DocumentReclassification,
     DocumentVersion,
 )
 from portal.meta import PortalMeta
@@ -26,6 +29,7 @@ from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
 
 __all__ = [
+    "AttachmentChunk",
     "AuditChainHead",
     "AuditEntry",
     "Base",
@@ -33,9 +37,11 @@ __all__ = [
     "Clearance",
     "DataKeyRecord",
     "Document",
+    "DocumentAttachment",
     "DocumentCaveat",
     "DocumentComment",
     "DocumentReader",
+    "DocumentReclassification",
     "DocumentVersion",
     "Invitation",
     "LoginAttempt",

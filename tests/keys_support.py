@@ -298,7 +298,7 @@ class KeyedPortal:
                     context = column.context(row)
                     grant = policy.maintenance_grant(context.object_type, context.grant_object_id)
                     try:
-                        texts[(table, name, row.id)] = keyring_in_use.open(session, grant, context, value)
+                        texts[(table, name, row.id)] = column.open(session, keyring_in_use, row, grant)
                     except KeyDestroyed:
                         texts[(table, name, row.id)] = DESTROYED
         return texts

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -64,4 +73,34 @@ class EditForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Comment"), validators=[DataRequired(REQUIRED), Length(max=10_000)], render_kw={"rows": 3}
+    )
+
+
+class AttachmentForm(FlaskForm):
+    files = MultipleFileField(_l("Files"), validators=[DataRequired(_l("Choose at least one file."))])
+
+
+class ReclassifyForm(FlaskForm):
+    level = SelectField(
+        _l("New classification level"),
+        coerce=int,
+        choices=[(int(level), LEVEL_LABELS[int(level)]) for level in Level if level != Level.PUBLIC],
+    )
+    reason = TextAreaField(
+        _l("Reason for the change"),
+        validators=[DataRequired(_l("Say why the classification changes.")), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    review_on = DateField(_l("Review or declassify on"), validators=[Optional()])
+
+
+class DeclassifyForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for declassification"),
+        validators=[DataRequired(_l("Say why the document may be made public.")), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+    confirm = BooleanField(
+        _l("I confirm that this document may be read by every member of the room, without clearance."),
+        validators=[DataRequired(_l("Confirm the declassification."))],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.caveats import Caveat
@@ -131,4 +131,75 @@ class DocumentComment(UUIDPrimaryKey, Base):
     def field_context(self) -> FieldContext:
         return FieldContext(
             "document_comments", "body", self.id, int(self.level), "document", self.document_id
+        )
+
+
+class DocumentAttachment(UUIDPrimaryKey, Base):
+    """A file attached to a document. Its bytes live sealed in :class:`AttachmentChunk` rows."""
+
+    __tablename__ = "document_attachments"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    #: The document's level when sealed (part of the associated data of the name, checksum and chunks).
+    level: Mapped[Level] = mapped_column(LevelType())
+    #: The sanitised file name, sealed (a name can say as much as the content).
+    filename_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The kind detected from the content (filetypes.KINDS code) and the type it is served as.
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the plaintext (hex), sealed: verified before a download is sent; sealed so that a copy
+    #: of the database cannot confirm that a known file is held here.
+    checksum_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def field_context(self, column: str) -> FieldContext:
+        return FieldContext(
+            "document_attachments", column, self.id, int(self.level), "document", self.document_id
+        )
+
+    def chunk_context(self) -> FieldContext:
+        """Every chunk of the file shares this context; its position and finality are bound on top."""
+        return FieldContext(
+            "attachment_chunks", "data", self.id, int(self.level), "document", self.document_id
+        )
+
+
+class AttachmentChunk(UUIDPrimaryKey, Base):
+    """One sealed piece (at most ``crypto.CHUNK_BYTES`` of plaintext) of an attachment, sealed with the
+    room's ``files`` key."""
+
+    __tablename__ = "attachment_chunks"
+    __table_args__ = (UniqueConstraint("attachment_id", "position"),)
+
+    #: Indexed by the unique (attachment_id, position) constraint.
+    attachment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_attachments.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    #: The last chunk of the file (bound into the associated data, so a truncated file fails to open).
+    final: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DocumentReclassification(UUIDPrimaryKey, Base):
+    """One change of a document's level (up, down, or declassification to PUBLIC), with its reason."""
+
+    __tablename__ = "document_reclassifications"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    from_level: Mapped[Level] = mapped_column(LevelType())
+    to_level: Mapped[Level] = mapped_column(LevelType())
+    #: True for a declassification to PUBLIC (a separate, deliberate act).
+    declassification: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Sealed under the new level, opened with the document's grant.
+    reason_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def field_context(self) -> FieldContext:
+        return FieldContext(
+            "document_reclassifications", "reason", self.id, int(self.to_level), "document", self.document_id
         )

@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import User
 from portal.db import request_session, utcnow
-from portal.documents import service
-from portal.documents.forms import CommentForm, DocumentForm, EditForm
+from portal.documents import attachments, classification, service
+from portal.documents.forms import (
+    AttachmentForm,
+    CommentForm,
+    DeclassifyForm,
+    DocumentForm,
+    EditForm,
+    ReclassifyForm,
+)
 from portal.enums import Level, ReleaseMarking
+from portal.errors import render_error
 from portal.i18n import REASON_MESSAGES
 from portal.rooms import service as rooms
 from portal.security import policy
@@ -86,7 +107,15 @@ def show(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def _render_document(
-    room_id: uuid.UUID, document_id: uuid.UUID, comment_form: CommentForm | None = None, status: int = 200
+    room_id: uuid.UUID,
+    document_id: uuid.UUID,
+    comment_form: CommentForm | None = None,
+    status: int = 200,
+    *,
+    attachment_form: AttachmentForm | None = None,
+    attachment_errors: list[str] | None = None,
+    reclassify_form: ReclassifyForm | None = None,
+    declassify_form: DeclassifyForm | None = None,
 ) -> ResponseReturnValue:
     subject = current_subject()
     opened = service.open_document(request_session(), subject, document_id)
@@ -107,7 +136,20 @@ def _render_document(
         can_comment=policy.decide_comment(subject, document).allowed,
         comments=service.comments(request_session(), opened.grant, document),
         comment_form=comment_form or CommentForm(formdata=None),
+        attachments=attachments.list_attachments(request_session(), opened.grant, document),
+        attachment_form=attachment_form or AttachmentForm(formdata=None),
+        attachment_errors=attachment_errors or [],
+        reclassifications=classification.history(request_session(), opened.grant, document),
+        can_declassify=policy.decide_declassify(subject, document).allowed,
+        reclassify_form=reclassify_form or _reclassify_form(document.level),
+        declassify_form=declassify_form or DeclassifyForm(formdata=None),
     ), status
+
+
+def _reclassify_form(level: Level) -> ReclassifyForm:
+    form = ReclassifyForm(formdata=None)
+    form.level.data = int(level) if level != Level.PUBLIC else int(Level.RESTRICTED)
+    return form
 
 
 def _edit_page(room_id: uuid.UUID, document_id: uuid.UUID) -> tuple[Any, Any]:
@@ -223,3 +265,135 @@ def comment(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
     request_session().commit()
     flash(_("Your comment was added."), "success")
     return redirect(url_for("documents.show", room_id=room.id, document_id=document_id) + "#comments")
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+
+def _require(decide: Any, document: service.Document) -> None:
+    """A change the user may not make on a document they can read: 403 before the form is looked at."""
+    subject = current_subject()
+    policy.require(
+        request_session(), subject, decide(subject, document), object_type="document", object_id=document.id
+    )
+
+
+ATTACHMENT_REFUSALS = {
+    "empty": _l("%(name)s is empty."),
+    "not_allowed": _l(
+        "%(name)s is not an accepted kind of file (PDF, Office documents, CSV, images, plain text)."
+    ),
+    "macros": _l("%(name)s contains macros; save it without macros and try again."),
+}
+
+
+@blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/attachments")
+@login_required
+@performs("document.attach")
+def attach(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, opened = _edit_page(room_id, document_id)
+    _require(policy.decide_edit_document, opened.document)
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        return _render_document(room.id, document_id, status=400, attachment_form=form)
+    uploads = [
+        attachments.Upload(storage.stream, storage.filename or "")
+        for storage in request.files.getlist(form.files.name)
+        if storage.filename
+    ]
+    settings = current_app.config["PORTAL_SETTINGS"]
+    try:
+        attachments.add_attachments(
+            request_session(), current_subject(), document_id, uploads, settings.max_request_mb * 1024 * 1024
+        )
+    except attachments.AttachmentRefused as refused:
+        request_session().rollback()
+        if refused.reason == "too_large":
+            return render_error(413)
+        message = ATTACHMENT_REFUSALS[refused.reason] % {"name": refused.filename}
+        return _render_document(room.id, document_id, status=400, attachment_errors=[str(message)])
+    request_session().commit()
+    flash(_("%(count)d file(s) attached.", count=len(uploads)), "success")
+    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id) + "#attachments")
+
+
+def _content_disposition(filename: str) -> str:
+    """`attachment` always (never shown inline), with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@blueprint.get("/rooms/<uuid:room_id>/documents/<uuid:document_id>/attachments/<uuid:attachment_id>")
+@login_required
+@performs("document.download")
+def download(room_id: uuid.UUID, document_id: uuid.UUID, attachment_id: uuid.UUID) -> ResponseReturnValue:
+    session = request_session()
+    subject = current_subject()
+    opened = attachments.open_download(session, subject, document_id, attachment_id)
+    document = session.get(service.Document, document_id)
+    if document is None or document.subcommittee_id != room_id:
+        abort(404)
+    session.commit()  # the download is on the record before a byte is sent
+    attachments.verify(session, opened)
+    response = Response(
+        stream_with_context(attachments.plaintext_chunks(session, opened)),
+        mimetype=opened.attachment.content_type,
+    )
+    response.headers["Content-Disposition"] = _content_disposition(opened.filename)
+    response.headers["Content-Length"] = str(opened.attachment.size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- reclassification -------------------------------------------------------------------------------
+
+
+@blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/reclassify")
+@login_required
+@performs("document.reclassify")
+def reclassify(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, opened = _edit_page(room_id, document_id)
+    _require(policy.decide_edit_document, opened.document)
+    form = ReclassifyForm()
+    if not form.validate_on_submit():
+        return _render_document(room.id, document_id, status=400, reclassify_form=form)
+    try:
+        classification.reclassify(
+            request_session(), current_subject(), room, document_id,
+            new_level=Level(form.level.data), reason=form.reason.data or "", review_on=form.review_on.data,
+        )  # fmt: skip
+    except policy.AccessDenied as denied:
+        request_session().rollback()
+        if denied.conceal:
+            raise
+        form.form_errors.append(str(REASON_MESSAGES.get(denied.decision.reason, denied.decision.reason)))
+        return _render_document(room.id, document_id, status=403, reclassify_form=form)
+    request_session().commit()
+    flash(_("The classification was changed."), "success")
+    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id))
+
+
+@blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/declassify")
+@login_required
+@performs("document.declassify")
+def declassify(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    room, opened = _edit_page(room_id, document_id)
+    _require(policy.decide_declassify, opened.document)
+    form = DeclassifyForm()
+    if not form.validate_on_submit():
+        return _render_document(room.id, document_id, status=400, declassify_form=form)
+    try:
+        classification.declassify(
+            request_session(), current_subject(), document_id, reason=form.reason.data or ""
+        )
+    except policy.AccessDenied as denied:
+        request_session().rollback()
+        if denied.conceal:
+            raise
+        form.form_errors.append(str(REASON_MESSAGES.get(denied.decision.reason, denied.decision.reason)))
+        return _render_document(room.id, document_id, status=403, declassify_form=form)
+    request_session().commit()
+    flash(_("The document was declassified and is now public."), "success")
+    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id))

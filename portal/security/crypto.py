@@ -110,3 +110,36 @@ def check_grant(grant: Grant, context: FieldContext) -> None:
         raise GrantMismatch(f"a {grant.object_type} grant does not open {context.object_type} fields")
     if grant.object_id != context.grant_object_id:
         raise GrantMismatch("the grant was issued for another object")
+
+
+# --- files: sealed in chunks ------------------------------------------------------------------------
+
+#: Plaintext bytes per sealed chunk: large files are sealed and opened chunk by chunk, never whole.
+CHUNK_BYTES = 1024 * 1024
+
+
+def _chunk_associated_data(context: FieldContext, key_id: uuid.UUID, index: int, final: bool) -> bytes:
+    """A chunk is bound to its file (the context), its position and whether it is the last one, so
+    chunks cannot be reordered, swapped between files, or dropped from the end unnoticed."""
+    return context.associated_data(key_id) + f"|chunk|{index}|{'final' if final else 'more'}".encode()
+
+
+def seal_chunk(key: DataKey, context: FieldContext, index: int, final: bool, data: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    ciphertext = AESGCM(key.material).encrypt(
+        nonce, data, _chunk_associated_data(context, key.id, index, final)
+    )
+    return bytes([FORMAT_VERSION, ALG_AES_256_GCM]) + key.id.bytes + nonce + ciphertext
+
+
+def open_chunk(key: DataKey, context: FieldContext, index: int, final: bool, sealed: bytes) -> bytes:
+    sealed = bytes(sealed)
+    if key_id_of(sealed) != key.id or sealed[1] != ALG_AES_256_GCM:
+        raise IntegrityError("sealed with another key or algorithm")
+    nonce = sealed[2 + KEY_ID_BYTES : HEADER_BYTES]
+    try:
+        return AESGCM(key.material).decrypt(
+            nonce, sealed[HEADER_BYTES:], _chunk_associated_data(context, key.id, index, final)
+        )
+    except InvalidTag as error:
+        raise IntegrityError(f"chunk {index} of {context.row_id} does not open under its context") from error

@@ -221,22 +221,44 @@ class Keyring:
         try:
             return crypto.open_with_key(self.key(session, crypto.key_id_of(sealed)), context, sealed)
         except crypto.IntegrityError:
-            audit.record(
-                session,
-                audit.AuditEvent(
-                    actor=audit.Actor(user_id=grant.user_id if grant.user_id.int else None),
-                    action="crypto.open",
-                    allowed=False,
-                    rule="crypto.integrity",
-                    reason="INTEGRITY_FAILURE",
-                    object_type=context.table,
-                    object_id=str(context.row_id),
-                    level=context.level,
-                    detail={"column": context.column},
-                    survives_rollback=True,
-                ),
-            )
+            self.audit_integrity(session, grant, context)
             raise
+
+    # --- files ------------------------------------------------------------------------------------
+
+    def file_key(self, session: Session, grant: Grant, context: FieldContext, room_id: uuid.UUID) -> DataKey:
+        """The room's active ``files`` key, for sealing one file's chunks (checked against the grant)."""
+        crypto.check_grant(grant, context)
+        return self.active_key(session, room_id, "files")
+
+    def open_chunk(
+        self, session: Session, grant: Grant, context: FieldContext, index: int, final: bool, sealed: bytes
+    ) -> bytes:
+        crypto.check_grant(grant, context)
+        try:
+            return crypto.open_chunk(
+                self.key(session, crypto.key_id_of(sealed)), context, index, final, sealed
+            )
+        except crypto.IntegrityError:
+            self.audit_integrity(session, grant, context)
+            raise
+
+    def audit_integrity(self, session: Session, grant: Grant, context: FieldContext) -> None:
+        audit.record(
+            session,
+            audit.AuditEvent(
+                actor=audit.Actor(user_id=grant.user_id if grant.user_id.int else None),
+                action="crypto.open",
+                allowed=False,
+                rule="crypto.integrity",
+                reason="INTEGRITY_FAILURE",
+                object_type=context.table,
+                object_id=str(context.row_id),
+                level=context.level,
+                detail={"column": context.column},
+                survives_rollback=True,
+            ),
+        )
 
 
 def keyring_of(session: Session) -> Keyring:

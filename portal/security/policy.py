@@ -334,6 +334,51 @@ def decide_comment(subject: Subject, document: Document) -> Decision:
     return _decide_write(subject, document, "document.comment")
 
 
+def decide_reclassify(
+    subject: Subject,
+    document: Document,
+    room: Subcommittee,
+    marking: Marking,
+    room_member_ids: set[uuid.UUID],
+) -> Decision:
+    """Raising or lowering a level (not to PUBLIC): a writer of the document who may classify at the new
+    level, with a reason whatever the level. Declassifying is :func:`decide_declassify`."""
+    rule = "document.reclassify"
+    write = _decide_write(subject, document, rule)
+    if not write.allowed:
+        return write
+    if marking.level == Level.PUBLIC:
+        return deny(rule, "DECLASSIFY_SEPARATELY")
+    if not (marking.reason or "").strip():
+        return deny(rule, "REASON_REQUIRED")
+    classify = decide_classify(subject, room, marking, room_member_ids)
+    if not classify.allowed:
+        return Decision(False, rule, classify.reason)
+    return allow(rule)
+
+
+def decide_declassify(subject: Subject, document: Document) -> Decision:
+    """Making a document PUBLIC is a separate, deliberate act of a classification authority: the room's
+    chair, a secretariat member of the room, or whoever classified it — and never for CESI, whose
+    designation is lifted by the government body that made it, outside the portal."""
+    rule = "document.declassify"
+    write = _decide_write(subject, document, rule)
+    if not write.allowed:
+        return write
+    if document.level == Level.PUBLIC:
+        return deny(rule, "ALREADY_PUBLIC")
+    if document.level == Level.CESI:
+        return deny(rule, "CESI_NOT_DECLASSIFIED_HERE")
+    authority = (
+        subject.room_roles.get(document.subcommittee_id) == RoomRole.CHAIR
+        or Role.SECRETARIAT in subject.roles
+        or subject.user_id == document.classified_by_id
+    )
+    if not authority:
+        return deny(rule, "NOT_CLASSIFICATION_AUTHORITY")
+    return allow(rule)
+
+
 def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
     rule = "document.create"
     if subject.is_suspended:

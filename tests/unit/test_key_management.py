@@ -52,13 +52,21 @@ def keyed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyedPorta
     portal.close()
 
 
+#: The current title of a document (versions carry titles too).
+DOCUMENT_TITLE = ("documents", "title")
+
+
 def audit_details(keyed: KeyedPortal, action: str) -> list[tuple[str | None, dict[str, object]]]:
     return [(entry.object_id, json.loads(entry.detail)) for entry in keyed.audit(action)]
 
 
 def titles(keyed: KeyedPortal) -> dict[str, uuid.UUID]:
     """Document titles (as opened) to document ids."""
-    return {text: row_id for (table, column, row_id), text in keyed.opened().items() if column == "title"}
+    return {
+        text: row_id
+        for (table, column, row_id), text in keyed.opened().items()
+        if (table, column) == DOCUMENT_TITLE
+    }
 
 
 # --- status ---------------------------------------------------------------------------------------
@@ -340,9 +348,13 @@ def test_an_interrupted_rotation_loses_nothing_and_resumes(keyed: KeyedPortal, t
     }
     assert keyed.opened() == opened_before
     # ... also through the web: the app starts, and a member reads a document under each key.
-    title_of = {row_id: text for (_t, column, row_id), text in opened_before.items() if column == "title"}
+    title_of = {
+        row_id: text for (t, column, row_id), text in opened_before.items() if (t, column) == DOCUMENT_TITLE
+    }
     title_keys = {
-        row: key_id_of(value) for (_t, column, row), (room, value) in sealed_half.items() if column == "title"
+        row: key_id_of(value)
+        for (t, column, row), (_room, value) in sealed_half.items()
+        if (t, column) == DOCUMENT_TITLE
     }
     under_new = next(row for row, key_id in title_keys.items() if key_id == new.id)
     under_old = next(row for row, key_id in title_keys.items() if key_id == old.id)
@@ -394,8 +406,9 @@ def test_shred_destroys_the_room_keys_and_nothing_else(keyed: KeyedPortal) -> No
     opened_before = keyed.opened()
     room_titles = {
         text: row
-        for (_t, column, row), text in opened_before.items()
-        if column == "title" and sealed_before[("documents", "title", row)][0] == shipbuilding
+        for (table, column, row), text in opened_before.items()
+        if (table, column) == ("documents", "title")
+        and sealed_before[(table, column, row)][0] == shipbuilding
     }
     assert len(room_titles) == 2
 

@@ -51,7 +51,7 @@ def _too_large_response(app_factory: AppFactory) -> tuple[Flask, TestResponse]:
     client = app.test_client()
     token = csrf_token(client, "/login")
     response = client.post(
-        "/login", data={"csrf_token": token, "email": "a@example.jp", "password": "x" * (1024 * 1024 + 1)}
+        "/login", data={"csrf_token": token, "email": "a@example.jp", "password": "x" * (2 * 1024 * 1024)}
     )
     return app, response
 

@@ -20,6 +20,7 @@ from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.config import PROJECT_ROOT
 from portal.db import Database
+from portal.documents.models import DocumentAttachment
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
 from tests.conftest import csrf_token, document_id_by_title, sign_in
@@ -264,6 +265,77 @@ CASES: list[Case] = [
         rows(signed_in=NOT_FOUND),
         "no such version",
     ),
+    # attachments and reclassification
+    Case(
+        "documents.attach",
+        "POST",
+        RESTRICTED_DOCUMENT,
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "no file chosen",
+    ),
+    Case(
+        "documents.attach",
+        "POST",
+        {"room_id": "minerals", "document_id": "compartment"},
+        rows(signed_in=NOT_FOUND, member=BAD_REQUEST),
+        "a document they may not read",
+    ),
+    Case(
+        "documents.download",
+        "GET",
+        {"room_id": "minerals", "document_id": "restricted", "attachment_id": "attachment"},
+        rows(**MINERALS_MEMBERS),
+        "the demo CSV",
+    ),
+    Case(
+        "documents.download",
+        "GET",
+        {"room_id": "minerals", "document_id": "gov_only", "attachment_id": "attachment"},
+        rows(signed_in=NOT_FOUND),
+        "an attachment under another document's address",
+    ),
+    Case(
+        "documents.download",
+        "GET",
+        {"room_id": "agi", "document_id": "restricted", "attachment_id": "attachment"},
+        rows(signed_in=NOT_FOUND),
+        "under another room's address",
+    ),
+    Case(
+        "documents.download",
+        "GET",
+        {"room_id": "minerals", "document_id": "restricted", "attachment_id": "no_document"},
+        rows(signed_in=NOT_FOUND),
+        "no such attachment",
+    ),
+    Case(
+        "documents.reclassify",
+        "POST",
+        RESTRICTED_DOCUMENT,
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "an empty form",
+    ),
+    Case(
+        "documents.reclassify",
+        "POST",
+        {"room_id": "minerals", "document_id": "cesi"},
+        rows(signed_in=NOT_FOUND, member=BAD_REQUEST),
+        "CESI, named readers",
+    ),
+    Case(
+        "documents.declassify",
+        "POST",
+        RESTRICTED_DOCUMENT,
+        rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "an empty form; the analyst is no classification authority",
+    ),
+    Case(
+        "documents.declassify",
+        "POST",
+        {"room_id": "minerals", "document_id": "cesi"},
+        rows(signed_in=NOT_FOUND, member=FORBIDDEN),
+        "CESI is not declassified in the portal",
+    ),
     # administration
     Case("admin.index", "GET", {}, secretariat_only(OK)),
     Case("admin.organizations", "GET", {}, secretariat_only(OK)),
@@ -364,6 +436,7 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "compartment": document("代替調達先候補の企業別評価"),
             "cesi": document("レアアース再輸出規制に関する同盟国からの通報"),
             "no_document": str(uuid.uuid4()),
+            "attachment": one(select(DocumentAttachment.id).limit(1)),
             "organization": one(select(Organization.id).where(Organization.name_en.startswith("Hokushin"))),
             "target_user": str(target.id),
             "target_membership": one(select(Membership.id).where(Membership.user_id == target.id).limit(1)),
