@@ -92,11 +92,15 @@ def test_status_lists_every_data_key_with_rows_that_add_up_to_the_sealed_values(
     # The demo data: a fields key for each room with documents, one personal key for the whole system.
     assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(ROOMS_WITH_DOCUMENTS)
     assert [line.room for line in lines if line.purpose == "personal"] == ["(system)"]
+    # ... and a files key where a file is attached (the minerals room's demo CSV).
+    assert [line.room for line in lines if line.purpose == "files"] == [MINERALS]
     assert {line.state for line in lines} == {"active"}
-    # Per room, the rows of its key are exactly the room's sealed values.
+    # Per room, the rows of its keys are exactly the room's sealed values.
     for room_id, name in names.items():
-        (line,) = [line for line in lines if line.room == name]
-        assert line.rows == sum(1 for room, _value in sealed.values() if room == room_id)
+        room_lines = [line for line in lines if line.room == name]
+        assert sum(line.rows for line in room_lines) == sum(
+            1 for room, _value in sealed.values() if room == room_id
+        )
 
 
 def test_status_refuses_a_key_file_that_does_not_open_the_database(
@@ -190,41 +194,51 @@ def test_rotate_kek_with_a_key_file_that_does_not_open_the_database_changes_noth
 def test_rotate_dek_of_a_room_reseals_only_its_rows_and_destroys_the_old_key(keyed: KeyedPortal) -> None:
     minerals = keyed.room_id(MINERALS)
     (old,) = keyed.room_keys(minerals, "fields")
+    (old_files,) = keyed.room_keys(minerals, "files")  # the demo room holds an attached file
     keys_before = keyed.data_keys()
     sealed_before = keyed.sealed()
     opened_before = keyed.opened()
     in_room = {field for field, (room, _value) in sealed_before.items() if room == minerals}
-    assert len(in_room) > 10  # titles, bodies and classification reasons of the room's documents
+    chunks = {field for field in in_room if field[0] == "attachment_chunks"}
+    assert len(in_room) > 10  # titles, bodies, reasons, versions, file names and chunks of the room
+    assert chunks
 
     output = keyed.ok("keys", "rotate-dek", MINERALS, "--batch", "3")
 
-    assert f"{len(in_room)} values re-sealed; 1 retired data keys destroyed" in output
+    assert f"{len(in_room)} values re-sealed; 2 retired data keys destroyed" in output
     destroyed, new = keyed.room_keys(minerals, "fields")
+    destroyed_files, new_files = keyed.room_keys(minerals, "files")
     assert (destroyed.id, destroyed.version, destroyed.state, destroyed.wrapped) == (
         old.id,
         1,
         "destroyed",
         None,
     )
-    assert (new.version, new.state) == (2, "active")
+    assert (destroyed_files.id, destroyed_files.state) == (old_files.id, "destroyed")
+    assert (new.version, new.state, new_files.version, new_files.state) == (2, "active", 2, "active")
     sealed_after = keyed.sealed()
     assert set(sealed_after) == set(sealed_before)
     for field, (room, value) in sealed_after.items():
         if room == minerals:
-            assert key_id_of(value) == new.id, field
+            assert key_id_of(value) == (new_files.id if field in chunks else new.id), field
         else:
             assert value == sealed_before[field][1], f"{field} of another room changed"
     assert keyed.opened() == opened_before
     assert [k for k in keyed.data_keys() if k.room_id != minerals] == [
         k for k in keys_before if k.room_id != minerals
     ]
-    assert audit_details(keyed, "keys.rotate_dek") == [(str(minerals), {"purpose": "fields", "version": 2})]
-    assert audit_details(keyed, "keys.rotate_dek_done") == [
-        (str(minerals), {"destroyed": 1, "purpose": "fields"})
+    assert sorted(audit_details(keyed, "keys.rotate_dek"), key=str) == [
+        (str(minerals), {"purpose": "fields", "version": 2}),
+        (str(minerals), {"purpose": "files", "version": 2}),
+    ]
+    assert sorted(audit_details(keyed, "keys.rotate_dek_done"), key=str) == [
+        (str(minerals), {"destroyed": 1, "purpose": "fields"}),
+        (str(minerals), {"destroyed": 1, "purpose": "files"}),
     ]
     status = {line.id: line for line in parse_status(keyed.ok("keys", "status"))}
     assert (status[old.id].state, status[old.id].rows) == ("destroyed", 0)
-    assert (status[new.id].state, status[new.id].rows) == ("active", len(in_room))
+    assert (status[new.id].state, status[new.id].rows) == ("active", len(in_room) - len(chunks))
+    assert (status[new_files.id].state, status[new_files.id].rows) == ("active", len(chunks))
 
     # Again, naming the room in English: version 3; version 2 destroyed in turn.
     assert f"{len(in_room)} values re-sealed" in keyed.ok(
