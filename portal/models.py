@@ -22,6 +22,7 @@ from portal.documents.models import (
 )
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
+from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
 
@@ -45,6 +46,7 @@ __all__ = [
     "Organization",
     "PortalMeta",
     "RecoveryCode",
+    "SearchToken",
     "Subcommittee",
     "User",
     "UserCaveat",
