@@ -25,22 +25,22 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpus import MINERALS, body_text  # noqa: E402
-from portal import migrate  # noqa: E402
-from portal.accounts.models import User  # noqa: E402
-from portal.db import Database, utcnow  # noqa: E402
-from portal.demo import load as load_demo  # noqa: E402
-from portal.documents.models import Document  # noqa: E402
-from portal.documents.service import SEARCH_KIND_DOCUMENT, seal_text  # noqa: E402
-from portal.enums import Level, RoomRole, SubcommitteeKind  # noqa: E402
-from portal.rooms.models import Membership, Subcommittee  # noqa: E402
-from portal.search import index  # noqa: E402
-from portal.search import service as search_service  # noqa: E402
-from portal.search.models import SearchToken  # noqa: E402
-from portal.security import policy  # noqa: E402
-from portal.security.blind_index import parse_query  # noqa: E402
-from portal.security.keyring import Keyring  # noqa: E402
-from portal.security.keys import FileKeyProvider, create_key_file  # noqa: E402
+from bench.corpus import MINERALS, body_text
+from portal import migrate
+from portal.accounts.models import User
+from portal.db import Database, utcnow
+from portal.demo import load as load_demo
+from portal.documents.models import Document
+from portal.documents.service import SEARCH_KIND_DOCUMENT, seal_text
+from portal.enums import Level, RoomRole, SubcommitteeKind
+from portal.rooms.models import Membership, Subcommittee
+from portal.search import index
+from portal.search import service as search_service
+from portal.search.models import SearchToken
+from portal.security import policy
+from portal.security.blind_index import parse_query
+from portal.security.keyring import Keyring
+from portal.security.keys import FileKeyProvider, create_key_file
 
 QUERY = "レアアース 輸出規制"
 MATCHING_SENTENCE = "レアアースの輸出規制が強化された場合の影響を点検する。"
@@ -120,7 +120,9 @@ def seed(database: Database, documents: int, rooms: int, match_share: float) -> 
                 )
                 session.add(document)
                 for token in keys[room].tokens([title, body]):
-                    token_rows.append({"token": token, "item_kind": SEARCH_KIND_DOCUMENT, "item_id": document.id})
+                    token_rows.append(
+                        {"token": token, "item_kind": SEARCH_KIND_DOCUMENT, "item_id": document.id}
+                    )
             session.flush()
             for offset in range(0, len(token_rows), 10000):
                 session.execute(insert(SearchToken), token_rows[offset : offset + 10000])
@@ -198,7 +200,8 @@ def main() -> int:
             if is_postgres and not arguments.keep:
                 admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
                 with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+                    name = make_url(url).database
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
     return 0
 

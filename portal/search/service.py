@@ -161,6 +161,9 @@ def _audit_classified(session: Session, subject: Subject, shown: list[Hit]) -> N
 
 def _normalised_with_offsets(text: str) -> tuple[str, list[int]]:
     """The text normalised character by character, and for each normalised character its original index."""
+    whole = normalise(text)
+    if len(whole) == len(text):  # the common case (no character expands or merges): positions are kept
+        return whole, list(range(len(text)))
     parts: list[str] = []
     offsets: list[int] = []
     for index, character in enumerate(text):

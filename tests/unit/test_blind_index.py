@@ -70,3 +70,15 @@ def test_tokens_differ_between_rooms_and_keys() -> None:
             assert not one & other
     assert key_a.tokens(texts) == derive_index_key(material, room_a).tokens(texts)  # deterministic
     assert all(-(2**63) <= token < 2**63 for token in tokens[0])
+
+
+def test_snippets_mark_the_match_in_the_original_text_and_escape_the_rest() -> None:
+    from portal.search.service import snippet
+
+    expected = "&lt;i&gt;<mark>ＲＡＲＥ</mark>&lt;/i&gt; earth"
+    assert str(snippet(("<i>ＲＡＲＥ</i> earth",), ("rare",))) == expected
+    # ㈱ expands to (株) when normalised: positions are mapped back to the original characters.
+    assert str(snippet(("㈱東邦の在庫",), ("在庫",))) == "㈱東邦の<mark>在庫</mark>"
+    long = "前置き。" * 30 + "希土類の話。" + "後書き。" * 60
+    shown = str(snippet((long,), ("希土類",)))
+    assert shown.startswith("…") and shown.endswith("…") and "<mark>希土類</mark>" in shown
