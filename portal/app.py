@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
     from portal.rooms.views import blueprint as rooms
+    from portal.search.views import blueprint as search
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents)
     app.register_blueprint(admin)
     app.register_blueprint(audit_views)
+    app.register_blueprint(search)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -368,6 +368,11 @@ def keys_rotate_dek(room: str, batch: int) -> None:
     with database.session_scope() as session:
         destroyed = sum(key_management.finish_dek_rotation(session, keyring, room_id, p) for p in purposes)
     click.echo(f"{total} values re-sealed; {destroyed} retired data keys destroyed")
+    from portal.search import maintenance
+
+    with database.session_scope() as session:
+        if maintenance.rotate_index_key(session, keyring, room_id):
+            click.echo("search index key replaced; the index was rebuilt under it and the old key destroyed")
 
 
 @keys.command("shred")
@@ -387,6 +392,35 @@ def keys_shred(room: str, confirmation: str | None) -> None:
             raise click.ClickException("the name does not match; nothing was destroyed")
         destroyed = key_management.shred(session, _keyring(), scope)
     click.echo(f"{destroyed} data keys of {scope.name_ja} destroyed; its content can no longer be read")
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def search() -> None:
+    """The search index (blind index of the sealed text)."""
+
+
+@search.command("reindex")
+@click.argument("room", required=False)
+def search_reindex(room: str | None) -> None:
+    """Rebuild the search index of ROOM (id or name), or of every room and the system scope, from the
+    sealed data. Each scope is rebuilt in one transaction."""
+    from portal.search import maintenance
+
+    database = _database()
+    with database.session_scope() as session:
+        _keyring().verify(session)
+        scopes = [_scope_id(_room_scope(session, room))] if room else maintenance.scopes(session)
+    for scope_id in scopes:
+        with database.session_scope() as session:
+            rebuilt = maintenance.rebuild_scope(session, scope_id)
+        click.echo(f"{scope_id or 'system'}: {rebuilt.items} items, {rebuilt.tokens} tokens")
+
+
+def _scope_id(scope: Any) -> uuid.UUID | None:
+    return scope.id if scope is not None else None
 
 
 # --- serve ----------------------------------------------------------------------------------------

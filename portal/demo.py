@@ -18,7 +18,7 @@ from portal.accounts.models import Organization, User
 from portal.db import utcnow
 from portal.documents import attachments, filetypes
 from portal.documents.models import Document, DocumentCaveat, DocumentReader
-from portal.documents.service import record_version, seal_text
+from portal.documents.service import index_text, record_version, seal_text
 from portal.enums import (
     GOV_ONLY_CODE,
     CaveatKind,
@@ -432,6 +432,7 @@ def _load_caveats_and_documents(
         record_version(
             session, grant, document, title=spec.title, body=spec.body, summary=None, author=author.id
         )
+        index_text(session, document, title=spec.title, body=spec.body, new=True)
         document.caveat_links = [DocumentCaveat(caveat=caveats[code]) for code in spec.caveats]
         document.reader_links = [
             DocumentReader(user_id=users[email].id, added_by_id=author.id) for email in spec.readers

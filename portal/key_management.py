@@ -25,6 +25,7 @@ from portal.documents.models import (
     DocumentVersion,
 )
 from portal.rooms.models import Subcommittee
+from portal.search import maintenance as search_maintenance
 from portal.security import audit, crypto, policy
 from portal.security.crypto import FieldContext
 from portal.security.key_models import DataKeyRecord
@@ -353,7 +354,8 @@ def finish_dek_rotation(session: Session, keyring: Keyring, room_id: uuid.UUID |
 
 
 def shred(session: Session, keyring: Keyring, room: Subcommittee) -> int:
-    """Destroy every data key of the room: its sealed content is unreadable for good."""
+    """Destroy every data key of the room: its sealed content is unreadable for good, and its search tokens
+    (meaningless without the index key) are deleted."""
     records = list(
         session.scalars(
             select(DataKeyRecord).where(
@@ -363,5 +365,6 @@ def shred(session: Session, keyring: Keyring, room: Subcommittee) -> int:
     )
     for record in records:
         keyring.destroy(session, record)
+    search_maintenance.drop_scope(session, room.id)
     _audit(session, "keys.shred", str(room.id), destroyed=len(records))
     return len(records)

@@ -25,6 +25,7 @@ from portal.documents.models import (
 )
 from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
+from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
 
@@ -51,6 +52,7 @@ __all__ = [
     "Organization",
     "PortalMeta",
     "RecoveryCode",
+    "SearchToken",
     "Subcommittee",
     "User",
     "UserCaveat",

@@ -20,10 +20,22 @@ from portal.documents.models import Document, DocumentCaveat, DocumentComment, D
 from portal.enums import Level, ReleaseMarking
 from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
+from portal.search import index as search_index
 from portal.security import policy
 from portal.security.crypto import IntegrityError, KeyDestroyed
 from portal.security.keyring import keyring_of
 from portal.security.policy import Grant, Marking, Subject
+
+#: The blind index's kinds for a document's current text and for a comment (portal.search.kinds).
+SEARCH_KIND_DOCUMENT = "document"
+SEARCH_KIND_COMMENT = "comment"
+
+
+def index_text(session: Session, document: Document, *, title: str, body: str, new: bool = False) -> None:
+    """Replace the document's search tokens with those of its current title and body."""
+    search_index.index_item(
+        session, document.subcommittee_id, SEARCH_KIND_DOCUMENT, document.id, [title, body], replace=not new
+    )
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,9 @@ class DocumentText:
     integrity_failed: bool = False
 
 
-def open_text(session: Session, grant: Grant, document: Document, with_body: bool = True) -> DocumentText:
+def open_text(
+    session: Session, grant: Grant, document: Document, with_body: bool = True, with_reason: bool = True
+) -> DocumentText:
     keyring = keyring_of(session)
     try:
         title = keyring.open(session, grant, document.field_context("title"), document.title_sealed)
@@ -50,7 +64,7 @@ def open_text(session: Session, grant: Grant, document: Document, with_body: boo
             else ""
         )
         reason = None
-        if with_body and document.classification_reason_sealed is not None:
+        if with_body and with_reason and document.classification_reason_sealed is not None:
             reason = keyring.open(
                 session,
                 grant,
@@ -195,6 +209,7 @@ def create_document(session: Session, subject: Subject, room: Subcommittee, new:
     record_version(
         session, grant, document, title=new.title.strip(), body=new.body, summary=None, author=subject.user_id
     )
+    index_text(session, document, title=new.title.strip(), body=new.body, new=True)
     policy.record_change(
         session,
         subject,
@@ -292,6 +307,7 @@ def edit_document(
     record_version(
         session, grant, document, title=title.strip(), body=body, summary=summary, author=subject.user_id
     )
+    index_text(session, document, title=title.strip(), body=body)
     policy.record_change(
         session,
         subject,
@@ -390,6 +406,9 @@ def add_comment(session: Session, subject: Subject, document_id: uuid.UUID, body
     )
     session.add(comment)
     session.flush()
+    search_index.index_item(
+        session, document.subcommittee_id, SEARCH_KIND_COMMENT, comment.id, [body.strip()], replace=False
+    )
     policy.record_change(
         session,
         subject,

@@ -393,6 +393,15 @@ def decide_create_document(subject: Subject, room: Subcommittee) -> Decision:
     return allow(rule)
 
 
+def decide_search(subject: Subject) -> Decision:
+    """Searching needs a role that reads content; what it finds is filtered item by item."""
+    if subject.is_suspended:
+        return deny("search", "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny("search", "ROLE_NO_CONTENT")
+    return allow("search")
+
+
 # --- administration and audit ---------------------------------------------------------------------
 
 

@@ -87,13 +87,16 @@ def test_status_lists_every_data_key_with_rows_that_add_up_to_the_sealed_values(
         assert line.room == (names[key.room_id] if key.room_id else "(system)")
         assert (line.purpose, line.version, line.state) == (key.purpose, key.version, key.state)
         assert (line.kek_provider, line.kek_version) == ("file", 1)
-        assert line.rows == counts[line.id] > 0
+        assert line.rows == counts[line.id]
+        # Search index keys make tokens (portal.search), not sealed values.
+        assert line.rows > 0 if line.purpose != "index" else line.rows == 0
     assert sum(line.rows for line in lines) == len(sealed)
     # The demo data: a fields key for each room with documents, one personal key for the whole system.
     assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(ROOMS_WITH_DOCUMENTS)
     assert [line.room for line in lines if line.purpose == "personal"] == ["(system)"]
     # ... and a files key where a file is attached (the minerals room's demo CSV).
     assert [line.room for line in lines if line.purpose == "files"] == [MINERALS]
+    assert sorted(line.room for line in lines if line.purpose == "index") == sorted(ROOMS_WITH_DOCUMENTS)
     assert {line.state for line in lines} == {"active"}
     # Per room, the rows of its keys are exactly the room's sealed values.
     for room_id, name in names.items():
@@ -227,13 +230,21 @@ def test_rotate_dek_of_a_room_reseals_only_its_rows_and_destroys_the_old_key(key
     assert [k for k in keyed.data_keys() if k.room_id != minerals] == [
         k for k in keys_before if k.room_id != minerals
     ]
+    # The room's search index key is replaced too; the index is rebuilt under the new one.
+    assert "search index key replaced" in output
+    assert [(k.version, k.state) for k in keyed.room_keys(minerals, "index")] == [
+        (1, "destroyed"),
+        (2, "active"),
+    ]
     assert sorted(audit_details(keyed, "keys.rotate_dek"), key=str) == [
         (str(minerals), {"purpose": "fields", "version": 2}),
         (str(minerals), {"purpose": "files", "version": 2}),
+        (str(minerals), {"purpose": "index", "version": 2}),
     ]
     assert sorted(audit_details(keyed, "keys.rotate_dek_done"), key=str) == [
         (str(minerals), {"destroyed": 1, "purpose": "fields"}),
         (str(minerals), {"destroyed": 1, "purpose": "files"}),
+        (str(minerals), {"destroyed": 1, "purpose": "index"}),
     ]
     status = {line.id: line for line in parse_status(keyed.ok("keys", "status"))}
     assert (status[old.id].state, status[old.id].rows) == ("destroyed", 0)
@@ -392,8 +403,14 @@ def test_an_interrupted_rotation_loses_nothing_and_resumes(keyed: KeyedPortal, t
         f: v for f, v in sealed_before.items() if v[0] != agi
     }
     assert keyed.opened() == opened_before
-    assert audit_details(keyed, "keys.rotate_dek") == [(str(agi), {"purpose": "fields", "version": 2})]
-    assert audit_details(keyed, "keys.rotate_dek_done") == [(str(agi), {"destroyed": 1, "purpose": "fields"})]
+    assert audit_details(keyed, "keys.rotate_dek") == [
+        (str(agi), {"purpose": "fields", "version": 2}),
+        (str(agi), {"purpose": "index", "version": 2}),
+    ]
+    assert audit_details(keyed, "keys.rotate_dek_done") == [
+        (str(agi), {"destroyed": 1, "purpose": "fields"}),
+        (str(agi), {"destroyed": 1, "purpose": "index"}),
+    ]
 
 
 # --- shredding ------------------------------------------------------------------------------------
@@ -428,8 +445,8 @@ def test_shred_destroys_the_room_keys_and_nothing_else(keyed: KeyedPortal) -> No
 
     output = keyed.ok("keys", "shred", SHIPBUILDING, "--confirm", SHIPBUILDING)
 
-    assert f"1 data keys of {SHIPBUILDING} destroyed" in output
-    for key in keyed.room_keys(shipbuilding, "fields"):
+    assert f"2 data keys of {SHIPBUILDING} destroyed" in output  # its fields key and its search index key
+    for key in keyed.room_keys(shipbuilding, "fields") + keyed.room_keys(shipbuilding, "index"):
         assert (key.state, key.wrapped) == ("destroyed", None)
     assert [k for k in keyed.data_keys() if k.room_id != shipbuilding] == [
         k for k in keys_before if k.room_id != shipbuilding
@@ -440,11 +457,14 @@ def test_shred_destroys_the_room_keys_and_nothing_else(keyed: KeyedPortal) -> No
             assert text == DESTROYED, field
         else:
             assert text == opened_before[field], field
-    assert audit_details(keyed, "keys.shred") == [(str(shipbuilding), {"destroyed": 1})]
+    assert audit_details(keyed, "keys.shred") == [(str(shipbuilding), {"destroyed": 2})]
     status = parse_status(keyed.ok("keys", "status"))
-    assert [(line.state, line.rows) for line in status if line.room == SHIPBUILDING] == [
-        ("destroyed", sum(1 for room, _value in sealed_before.values() if room == shipbuilding))
-    ]
+    assert [
+        (line.state, line.rows) for line in status if line.room == SHIPBUILDING and line.purpose == "index"
+    ] == [("destroyed", 0)]
+    assert [
+        (line.state, line.rows) for line in status if line.room == SHIPBUILDING and line.purpose == "fields"
+    ] == [("destroyed", sum(1 for room, _value in sealed_before.values() if room == shipbuilding))]
     assert {line.state for line in status if line.room != SHIPBUILDING} == {"active"}
 
     # The web: the room lists its documents as destroyed, each document page says so (not a 500), and

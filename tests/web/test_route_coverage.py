@@ -336,6 +336,8 @@ CASES: list[Case] = [
         rows(signed_in=NOT_FOUND, member=FORBIDDEN),
         "CESI is not declassified in the portal",
     ),
+    # search: every content role searches (results are filtered item by item); no-content roles are refused
+    Case("search.search", "GET", {}, rows(signed_in=OK, auditor=FORBIDDEN, admin=FORBIDDEN), "no query"),
     # administration
     Case("admin.index", "GET", {}, secretariat_only(OK)),
     Case("admin.organizations", "GET", {}, secretariat_only(OK)),

@@ -1,0 +1,277 @@
+"""What can be searched: a small registry of item kinds. No Flask.
+
+A kind says, for its items: in which scopes (rooms, or the system scope) a subject may search them; how to
+turn the items whose tokens matched into candidates the subject may read, in SQL, with the policy's own
+filter (one SELECT of ``kind, item_id, sort_at``); how to open candidates with a per-object grant; and how
+to list its items' texts for a rebuild (with maintenance grants). To add a kind (think-tank outputs, say),
+subclass :class:`SearchKind`, index its items where its service seals their text
+(:func:`portal.search.index.index_item`), and :func:`register` it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CTE, Select, and_, literal, select
+from sqlalchemy.orm import Session
+
+from portal.accounts.caveats import Caveat
+from portal.documents.models import Document, DocumentComment
+from portal.documents.service import SEARCH_KIND_COMMENT, SEARCH_KIND_DOCUMENT, open_text
+from portal.enums import Level, ReleaseMarking
+from portal.rooms.models import Subcommittee
+from portal.security import crypto, policy
+from portal.security.keyring import keyring_of
+from portal.security.policy import Subject
+
+#: Rows read per batch when a scope is rebuilt.
+REBUILD_BATCH = 500
+
+
+@dataclass
+class Hit:
+    """An opened candidate: what the result shows, and the texts the query must occur in."""
+
+    kind: str
+    item_id: uuid.UUID
+    sort_at: datetime
+    title: str
+    level: Level
+    room: Subcommittee | None
+    #: Where the result links to: an endpoint and its arguments (the view builds the URL), and an anchor.
+    endpoint: str
+    url_values: dict[str, Any]
+    #: The matched texts (confirmation and snippet), in the order a snippet prefers them.
+    texts: tuple[str, ...]
+    #: The object whose read decision governs the item (for the audit trail).
+    object_type: str
+    object_id: uuid.UUID
+    read_rule: str
+    caveats: list[Caveat] = field(default_factory=list)
+    release: ReleaseMarking | None = None
+    anchor: str = ""
+
+
+class SearchKind(ABC):
+    #: Stored in ``search_tokens.item_kind`` (at most 16 characters).
+    name: str
+
+    @abstractmethod
+    def scopes(self, subject: Subject) -> frozenset[uuid.UUID | None]:
+        """The key scopes (rooms; None for the system) whose items this subject may find."""
+
+    @abstractmethod
+    def candidates(self, subject: Subject, matched: CTE) -> Select[Any, Any, Any]:
+        """``kind, item_id, sort_at`` of the matched items (``matched.c.item_kind, matched.c.item_id``) that
+        the policy's SQL filter lets this subject read."""
+
+    @abstractmethod
+    def open(self, session: Session, subject: Subject, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Hit]:
+        """Open the candidates, each with the grant of its own per-object decision; any that is refused,
+        destroyed or fails its integrity check is left out (never shown, never counted)."""
+
+    @abstractmethod
+    def scope_item_ids(self, scope_id: uuid.UUID | None) -> Select[uuid.UUID]:
+        """The ids of this kind's items in a scope (to drop its tokens)."""
+
+    @abstractmethod
+    def texts_for_rebuild(
+        self, session: Session, scope_id: uuid.UUID | None
+    ) -> Iterator[tuple[uuid.UUID, list[str]]]:
+        """Every item of the scope with its searchable texts, opened with maintenance grants."""
+
+
+def _matched(matched: CTE, kind: str, item_id: Any) -> Any:
+    return and_(matched.c.item_kind == kind, matched.c.item_id == item_id)
+
+
+class DocumentKind(SearchKind):
+    """A document's current title and body."""
+
+    name = SEARCH_KIND_DOCUMENT
+
+    def scopes(self, subject: Subject) -> frozenset[uuid.UUID | None]:
+        return frozenset(subject.room_ids) if subject.reads_content else frozenset()
+
+    def candidates(self, subject: Subject, matched: CTE) -> Select[Any, Any, Any]:
+        return (
+            select(
+                literal(self.name).label("item_kind"),
+                Document.id.label("item_id"),
+                Document.updated_at.label("sort_at"),
+            )
+            .join(matched, _matched(matched, self.name, Document.id))
+            .where(policy.visible_documents(subject))
+        )
+
+    def open(self, session: Session, subject: Subject, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Hit]:
+        documents = session.scalars(select(Document).where(Document.id.in_(item_ids))).all()
+        rooms = _rooms(session, {document.subcommittee_id for document in documents})
+        hits = {}
+        for document in documents:
+            try:
+                grant = policy.grant_for_listed(subject, document)
+                text = open_text(session, grant, document, with_reason=False)
+            except (policy.AccessDenied, crypto.CryptoError):
+                continue
+            if text.destroyed:
+                continue
+            hits[document.id] = Hit(
+                kind=self.name,
+                item_id=document.id,
+                sort_at=document.updated_at,
+                title=text.title,
+                level=document.level,
+                room=rooms.get(document.subcommittee_id),
+                endpoint="documents.show",
+                url_values={"room_id": document.subcommittee_id, "document_id": document.id},
+                texts=(text.body, text.title),
+                object_type="document",
+                object_id=document.id,
+                read_rule="document.read",
+                caveats=document.caveats,
+                release=document.release,
+            )
+        return hits
+
+    def scope_item_ids(self, scope_id: uuid.UUID | None) -> Select[uuid.UUID]:
+        return select(Document.id).where(Document.subcommittee_id == scope_id)
+
+    def texts_for_rebuild(
+        self, session: Session, scope_id: uuid.UUID | None
+    ) -> Iterator[tuple[uuid.UUID, list[str]]]:
+        if scope_id is None:
+            return
+        for document in _batches(
+            session, select(Document).where(Document.subcommittee_id == scope_id), Document
+        ):
+            text = open_text(
+                session, policy.maintenance_grant("document", document.id), document, with_reason=False
+            )
+            if not text.destroyed:
+                yield document.id, [text.title, text.body]
+
+
+class CommentKind(SearchKind):
+    """A comment's body, found under the read decision of its document."""
+
+    name = SEARCH_KIND_COMMENT
+
+    def scopes(self, subject: Subject) -> frozenset[uuid.UUID | None]:
+        return frozenset(subject.room_ids) if subject.reads_content else frozenset()
+
+    def candidates(self, subject: Subject, matched: CTE) -> Select[Any, Any, Any]:
+        return (
+            select(
+                literal(self.name).label("item_kind"),
+                DocumentComment.id.label("item_id"),
+                DocumentComment.created_at.label("sort_at"),
+            )
+            .join(matched, _matched(matched, self.name, DocumentComment.id))
+            .join(Document, Document.id == DocumentComment.document_id)
+            .where(policy.visible_documents(subject))
+        )
+
+    def open(self, session: Session, subject: Subject, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Hit]:
+        rows = session.execute(
+            select(DocumentComment, Document)
+            .join(Document, Document.id == DocumentComment.document_id)
+            .where(DocumentComment.id.in_(item_ids))
+        ).all()
+        rooms = _rooms(session, {document.subcommittee_id for _comment, document in rows})
+        keyring = keyring_of(session)
+        hits = {}
+        for comment, document in rows:
+            try:
+                grant = policy.grant_for_listed(subject, document)
+                title = open_text(session, grant, document, with_body=False)
+                body = keyring.open(session, grant, comment.field_context(), comment.body_sealed)
+            except (policy.AccessDenied, crypto.CryptoError):
+                continue
+            if title.destroyed:
+                continue
+            hits[comment.id] = Hit(
+                kind=self.name,
+                item_id=comment.id,
+                sort_at=comment.created_at,
+                title=title.title,
+                level=document.level,
+                room=rooms.get(document.subcommittee_id),
+                endpoint="documents.show",
+                url_values={"room_id": document.subcommittee_id, "document_id": document.id},
+                texts=(body,),
+                object_type="document",
+                object_id=document.id,
+                read_rule="document.read",
+                caveats=document.caveats,
+                release=document.release,
+                anchor="comments",
+            )
+        return hits
+
+    def scope_item_ids(self, scope_id: uuid.UUID | None) -> Select[uuid.UUID]:
+        return (
+            select(DocumentComment.id)
+            .join(Document, Document.id == DocumentComment.document_id)
+            .where(Document.subcommittee_id == scope_id)
+        )
+
+    def texts_for_rebuild(
+        self, session: Session, scope_id: uuid.UUID | None
+    ) -> Iterator[tuple[uuid.UUID, list[str]]]:
+        if scope_id is None:
+            return
+        keyring = keyring_of(session)
+        query = (
+            select(DocumentComment)
+            .join(Document, Document.id == DocumentComment.document_id)
+            .where(Document.subcommittee_id == scope_id)
+        )
+        for comment in _batches(session, query, DocumentComment):
+            grant = policy.maintenance_grant("document", comment.document_id)
+            try:
+                body = keyring.open(session, grant, comment.field_context(), comment.body_sealed)
+            except crypto.KeyDestroyed:
+                continue
+            yield comment.id, [body]
+
+
+def _rooms(session: Session, room_ids: set[uuid.UUID]) -> dict[uuid.UUID, Subcommittee]:
+    if not room_ids:
+        return {}
+    return {
+        room.id: room for room in session.scalars(select(Subcommittee).where(Subcommittee.id.in_(room_ids)))
+    }
+
+
+def _batches(session: Session, query: Select[Any], model: Any) -> Iterator[Any]:
+    """Rows of a query in id order, a batch at a time (a room may hold many thousands)."""
+    last: uuid.UUID | None = None
+    while True:
+        page = query.order_by(model.id).limit(REBUILD_BATCH)
+        if last is not None:
+            page = page.where(model.id > last)
+        rows = list(session.scalars(page))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+KINDS: dict[str, SearchKind] = {}
+
+
+def register(kind: SearchKind) -> SearchKind:
+    if len(kind.name) > 16:
+        raise ValueError(f"kind name {kind.name!r} is longer than search_tokens.item_kind")
+    KINDS[kind.name] = kind
+    return kind
+
+
+DOCUMENTS = register(DocumentKind())
+COMMENTS = register(CommentKind())
