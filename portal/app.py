@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
     from portal.rooms.views import blueprint as rooms
+    from portal.thinktank.views import blueprint as thinktank
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents)
     app.register_blueprint(admin)
     app.register_blueprint(audit_views)
+    app.register_blueprint(thinktank)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -127,6 +129,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from portal.accounts import devices
     from portal.security.sanitize import render_markdown
+    from portal.thinktank.forms import KIND_LABELS as OUTPUT_KIND_LABELS
 
     app.jinja_env.globals.update(
         kind_labels=i18n.SUBCOMMITTEE_KIND_LABELS,
@@ -138,6 +141,7 @@ def _register_template_helpers(app: Flask) -> None:
         locale_names=i18n.LOCALE_NAMES,
         current_locale=lambda: str(get_locale() or "ja"),
         describe_device=devices.describe,
+        output_kind_labels=OUTPUT_KIND_LABELS,
     )
     # The one way user-written text becomes markup: Markdown, then the nh3 allow-list.
     app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))  # noqa: S704  (sanitised)

@@ -24,6 +24,7 @@ from portal.meta import PortalMeta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
+from portal.thinktank.models import OutputAttachment, OutputCaveat, ThinkTankOutput
 
 __all__ = [
     "AuditChainHead",
@@ -43,9 +44,12 @@ __all__ = [
     "LoginSession",
     "Membership",
     "Organization",
+    "OutputAttachment",
+    "OutputCaveat",
     "PortalMeta",
     "RecoveryCode",
     "Subcommittee",
+    "ThinkTankOutput",
     "User",
     "UserCaveat",
     "UserRole",
