@@ -173,6 +173,7 @@ def parse_dependencies(text: str) -> list[Dependency]:
             continue
         first_seen[key] = number
         totals[key[:2]] += share
+        total = f"{totals[key[:2]]:g}"
         if totals[key[:2]] > 100 + SHARE_SUM_TOLERANCE:
             found.add(
                 number,
@@ -182,7 +183,7 @@ def parse_dependencies(text: str) -> list[Dependency]:
                     row=number,
                     material=material,
                     stage=stage,
-                    total=f"{totals[key[:2]]:g}",
+                    total=total,
                 ),
             )
             continue

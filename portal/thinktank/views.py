@@ -129,6 +129,7 @@ def _charts(text: service.OutputText) -> dict[str, Markup]:
     drawn: dict[str, Markup] = {}
     if text.dependencies:
         threshold = current_app.config["PORTAL_SETTINGS"].thinktank_hhi_threshold
+        shown_threshold = f"{threshold:,}"
         drawn["shares"] = charts.share_bars(
             "chart-shares",
             data.stage_shares(text.dependencies),
@@ -139,7 +140,8 @@ def _charts(text: service.OutputText) -> dict[str, Markup]:
                     "country, largest first; the grey rest is not attributed to a listed country. The "
                     "same figures are in the table below the chart."
                 ),
-                rest=_("Other / not reported"),
+                others=_("Other countries"),
+                rest=_("Not reported"),
             ),
         )
         drawn["concentration"] = charts.concentration_bars(
@@ -151,9 +153,9 @@ def _charts(text: service.OutputText) -> dict[str, Markup]:
                 description=_(
                     "One bar per material at its most concentrated stage, on the 0 to 10,000 scale; "
                     "materials above the threshold of %(threshold)s are drawn dark and marked.",
-                    threshold=f"{threshold:,}",
+                    threshold=shown_threshold,
                 ),
-                threshold=_("threshold %(threshold)s", threshold=f"{threshold:,}"),
+                threshold=_("threshold %(threshold)s", threshold=shown_threshold),
                 above=_("▲ above threshold"),
             ),
         )
