@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "e503e8bd46a7"
 down_revision: str | None = "dcd04ff8e406"
 branch_labels: str | Sequence[str] | None = None

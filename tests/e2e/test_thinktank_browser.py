@@ -67,7 +67,9 @@ def test_supply_chain_charts_render_with_their_tables(
     assert violations == [], violations
 
 
-def test_risk_heat_map_renders(context: BrowserContext, portal_server: PortalServer, screenshots: Path) -> None:
+def test_risk_heat_map_renders(
+    context: BrowserContext, portal_server: PortalServer, screenshots: Path
+) -> None:
     output_id = output_id_by_title(portal_server.database, RISK_ASSESSMENT)
     assert output_id is not None
     page = context.new_page()
