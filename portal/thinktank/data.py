@@ -88,8 +88,15 @@ def _rows(text: str) -> list[tuple[int, list[str]]]:
     return [(number, cells) for number, cells in enumerate(reader, start=1) if any(c.strip() for c in cells)]
 
 
-def _drop_header(rows: list[tuple[int, list[str]]], headers: frozenset[str]) -> list[tuple[int, list[str]]]:
-    if rows and _clean(rows[0][1][0]).casefold() in headers:
+def _drop_header(
+    rows: list[tuple[int, list[str]]], headers: frozenset[str], number_column: int
+) -> list[tuple[int, list[str]]]:
+    """Skip a first row that names the columns: a known first column name, and no number where one goes."""
+    if not rows:
+        return rows
+    cells = rows[0][1]
+    named = _clean(cells[0]).casefold() in headers
+    if named and (len(cells) <= number_column or _number(cells[number_column]) is None):
         return rows[1:]
     return rows
 
@@ -123,7 +130,7 @@ def _too_long(rows: list[tuple[int, list[str]]], found: _Collector) -> bool:
 def parse_dependencies(text: str) -> list[Dependency]:
     """``material, stage, country, share %[, alternative sources]`` per line; a header line is optional."""
     found = _Collector()
-    rows = _drop_header(_rows(text), DEPENDENCY_HEADERS)
+    rows = _drop_header(_rows(text), DEPENDENCY_HEADERS, 3)
     if _too_long(rows, found):
         found.raise_if_any()
     dependencies: list[Dependency] = []
@@ -205,7 +212,7 @@ def _level_1_to_5(cell: str) -> int | None:
 def parse_risks(text: str) -> list[Risk]:
     """``risk, likelihood 1–5, impact 1–5`` per line; a header line is optional."""
     found = _Collector()
-    rows = _drop_header(_rows(text), RISK_HEADERS)
+    rows = _drop_header(_rows(text), RISK_HEADERS, 1)
     if _too_long(rows, found):
         found.raise_if_any()
     risks: list[Risk] = []
