@@ -542,7 +542,8 @@ def decide_read_output(subject: Subject, output: ThinkTankOutput) -> Decision:
     denial = _clearance_denial(subject, output.level, rule)
     if denial is not None:
         return denial
-    return _caveat_denial(subject, output.caveats, rule) or allow(rule)
+    denial = _caveat_denial(subject, output.caveats, rule)
+    return denial if denial is not None else allow(rule)  # (a denial is falsy: no `or` here)
 
 
 def visible_outputs(subject: Subject) -> ColumnElement[bool]:
