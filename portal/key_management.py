@@ -23,6 +23,8 @@ from portal.security.crypto import FieldContext
 from portal.security.key_models import DataKeyRecord
 from portal.security.keyring import Keyring, wrapping_context
 from portal.security.keys import KeyProvider
+from portal.thinktank.models import SEALED_FIELDS as OUTPUT_SEALED_FIELDS
+from portal.thinktank.models import ThinkTankOutput
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,18 @@ SEALED_COLUMNS = [
         "fields",
     ),
     SealedColumn(User, "totp_secret_sealed", lambda u: u.secret_context(), lambda _u: None, "personal"),
+    # Think-tank outputs belong to no room: the system's ``fields`` key. Counted by `keys status`; not yet
+    # re-sealed by `rotate-dek system`, which rotates the ``personal`` key only.
+    *[
+        SealedColumn(
+            ThinkTankOutput,
+            f"{name}_sealed",
+            lambda o, name=name: o.field_context(name),  # type: ignore[misc]
+            lambda _o: None,
+            "fields",
+        )
+        for name in (*OUTPUT_SEALED_FIELDS, "classification_reason")
+    ],
     SealedColumn(
         Clearance, "evaluation_reference_sealed", lambda c: c.reference_context(), lambda _c: None, "personal"
     ),

@@ -61,6 +61,10 @@ def titles(keyed: KeyedPortal) -> dict[str, uuid.UUID]:
     return {text: row_id for (table, column, row_id), text in keyed.opened().items() if column == "title"}
 
 
+#: Think-tank outputs: sealed with the system's ``fields`` key (they belong to no room).
+OUTPUTS_TABLE = "thinktank_outputs"
+
+
 # --- status ---------------------------------------------------------------------------------------
 
 
@@ -81,8 +85,11 @@ def test_status_lists_every_data_key_with_rows_that_add_up_to_the_sealed_values(
         assert (line.kek_provider, line.kek_version) == ("file", 1)
         assert line.rows == counts[line.id] > 0
     assert sum(line.rows for line in lines) == len(sealed)
-    # The demo data: a fields key for each room with documents, one personal key for the whole system.
-    assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(ROOMS_WITH_DOCUMENTS)
+    # The demo data: a fields key for each room with documents and one for the system (think-tank outputs,
+    # which belong to no room), one personal key for the whole system.
+    assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(
+        [*ROOMS_WITH_DOCUMENTS, "(system)"]
+    )
     assert [line.room for line in lines if line.purpose == "personal"] == ["(system)"]
     assert {line.state for line in lines} == {"active"}
     # Per room, the rows of its key are exactly the room's sealed values.
@@ -242,7 +249,9 @@ def test_rotate_dek_system_reseals_totp_secrets_and_evaluation_references(keyed:
     (old,) = keyed.room_keys(None, "personal")
     sealed_before = keyed.sealed()
     opened_before = keyed.opened()
-    personal = {field for field, (room, _value) in sealed_before.items() if room is None}
+    personal = {
+        field for field, (room, _value) in sealed_before.items() if room is None and field[0] != OUTPUTS_TABLE
+    }
     assert {table for table, _column, _row in personal} == {"users", "clearances"}
 
     output = keyed.ok("keys", "rotate-dek", "system")
@@ -251,11 +260,11 @@ def test_rotate_dek_system_reseals_totp_secrets_and_evaluation_references(keyed:
     destroyed, new = keyed.room_keys(None, "personal")
     assert (destroyed.id, destroyed.state, destroyed.wrapped) == (old.id, "destroyed", None)
     assert (new.version, new.state) == (2, "active")
-    for field, (room, value) in keyed.sealed().items():
-        if room is None:
+    for field, (_room, value) in keyed.sealed().items():
+        if field in personal:
             assert key_id_of(value) == new.id, field
-        else:
-            assert value == sealed_before[field][1], f"document field {field} changed"
+        else:  # room fields, and think-tank outputs under the system's fields key: untouched
+            assert value == sealed_before[field][1], f"field {field} changed"
     assert keyed.opened() == opened_before
     assert audit_details(keyed, "keys.rotate_dek") == [("system", {"purpose": "personal", "version": 2})]
 
@@ -395,7 +404,9 @@ def test_shred_destroys_the_room_keys_and_nothing_else(keyed: KeyedPortal) -> No
     room_titles = {
         text: row
         for (_t, column, row), text in opened_before.items()
-        if column == "title" and sealed_before[("documents", "title", row)][0] == shipbuilding
+        if column == "title"
+        and _t == "documents"
+        and sealed_before[("documents", "title", row)][0] == shipbuilding
     }
     assert len(room_titles) == 2
 
