@@ -106,6 +106,10 @@ def publish() -> ResponseReturnValue:
             row_errors, more_errors = invalid.errors, invalid.more
             form.data_csv.errors = [_("Nothing was published: correct the rows below and send again.")]
             status = 400
+        except service.DataNotAllowed:  # the form checks this first; the service holds the rule too
+            session.rollback()
+            form.data_csv.errors = [_("Only supply-chain analyses and risk assessments carry a data table.")]
+            status = 400
         except policy.AccessDenied as denied:
             session.rollback()
             form.form_errors.append(_reason(denied.decision))

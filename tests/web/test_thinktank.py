@@ -369,3 +369,12 @@ def test_hostile_names_come_out_inert(app: Flask, demo: Database) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # Markdown shows raw HTML as text
     listing = text(client.get("/outputs"))
     assert "<script>alert" not in listing
+
+
+def test_only_analyses_with_tables_carry_one(app: Flask, demo: Database) -> None:
+    client = sign_in(app.test_client(), demo, ANALYST)
+    response = post(client, "/outputs/new", publish_form(kind="policy_brief"), "/outputs/new")
+    assert response.status_code == 400
+    message = "Only supply-chain analyses and risk assessments carry a data table."
+    assert translated(app, message) in text(response)
+    assert output_count(demo) == len(OUTPUTS)
