@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.health import blueprint as health
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
+    from portal.thinktank.views import blueprint as thinktank
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(audit_views)
     app.register_blueprint(search)
+    app.register_blueprint(thinktank)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -130,6 +132,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from portal.accounts import devices
     from portal.security.sanitize import render_markdown
+    from portal.thinktank.forms import KIND_LABELS as OUTPUT_KIND_LABELS
 
     app.jinja_env.globals.update(
         kind_labels=i18n.SUBCOMMITTEE_KIND_LABELS,
@@ -142,6 +145,7 @@ def _register_template_helpers(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "ja"),
         describe_device=devices.describe,
         max_upload_mb=app.config["PORTAL_SETTINGS"].max_request_mb,
+        output_kind_labels=OUTPUT_KIND_LABELS,
     )
     # The one way user-written text becomes markup: Markdown, then the nh3 allow-list.
     app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))  # noqa: S704  (sanitised)

@@ -54,6 +54,9 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "portal@localhost"
+    #: A material whose supply is more concentrated than this (Herfindahl–Hirschman index, 0–10000) is
+    #: highlighted on supply-chain charts.
+    thinktank_hhi_threshold: int = 2500
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -93,6 +96,7 @@ _ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
     "PORTAL_SMTP_USERNAME": ("mail", "smtp_username", str),
     "PORTAL_SMTP_PASSWORD": ("mail", "smtp_password", str),
     "PORTAL_MAIL_FROM": ("mail", "mail_from", str),
+    "PORTAL_THINKTANK_HHI_THRESHOLD": ("thinktank", "hhi_threshold", int),
 }
 
 
@@ -169,6 +173,7 @@ def load_settings(
         smtp_username=str(raw["mail"]["smtp_username"]),
         smtp_password=str(raw["mail"]["smtp_password"]),
         mail_from=str(raw["mail"]["mail_from"]),
+        thinktank_hhi_threshold=int(raw.get("thinktank", {}).get("hhi_threshold", 2500)),
         extra={key: value for key, value in raw.items() if key == "testing"},
     )
     check_settings(settings)
@@ -189,6 +194,8 @@ def check_settings(settings: Settings) -> None:
         raise UnsafeConfiguration(
             "keys.provider = 'pkcs11' needs keys.pkcs11_module and keys.pkcs11_token_label."
         )
+    if not 0 <= settings.thinktank_hhi_threshold <= 10000:
+        raise UnsafeConfiguration("thinktank.hhi_threshold must be between 0 and 10000.")
     if not settings.is_production:
         return
     if settings.secret_key in KNOWN_DEFAULT_SECRETS or len(settings.secret_key) < 32:

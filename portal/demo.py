@@ -32,6 +32,7 @@ from portal.enums import (
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
+from portal.thinktank import demo as thinktank_demo
 
 #: Every demo account signs in with this password (it is printed by `portal demo accounts` too).
 DEMO_PASSWORD = "Kyogikai-Demo-2026!"  # noqa: S105  (published demo credential)
@@ -529,6 +530,7 @@ def load(session: Session) -> None:
             )
     session.flush()
     _load_caveats_and_documents(session, users, rooms, now)
+    thinktank_demo.load(session, users, rooms, now)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 

@@ -31,6 +31,8 @@ from portal.security.crypto import FieldContext
 from portal.security.key_models import DataKeyRecord
 from portal.security.keyring import Keyring, wrapping_context
 from portal.security.keys import KeyProvider
+from portal.thinktank.models import SEALED_FIELDS as OUTPUT_SEALED_FIELDS
+from portal.thinktank.models import ThinkTankOutput
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ def _attachment_column(name: str) -> SealedColumn:
     )  # fmt: skip
 
 
+def _output_context(name: str) -> Callable[[Any], FieldContext]:
+    return lambda output: output.field_context(name)
+
+
 #: Every sealed value in the database, with the key purpose that seals it and how to find a room's rows.
 SEALED_COLUMNS = [
     _document_column("title"),
@@ -117,6 +123,11 @@ SEALED_COLUMNS = [
     ),
     SealedColumn(User, "totp_secret_sealed", lambda u: u.secret_context(), "personal"),
     SealedColumn(Clearance, "evaluation_reference_sealed", lambda c: c.reference_context(), "personal"),
+    # Think-tank outputs belong to no room: the system's ``fields`` key (`rotate-dek system` re-seals them).
+    *[
+        SealedColumn(ThinkTankOutput, f"{name}_sealed", _output_context(name), "fields")
+        for name in (*OUTPUT_SEALED_FIELDS, "classification_reason")
+    ],
 ]  # fmt: skip
 
 

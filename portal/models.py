@@ -28,6 +28,7 @@ from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
+from portal.thinktank.models import OutputAttachment, OutputCaveat, ThinkTankOutput
 
 __all__ = [
     "AttachmentChunk",
@@ -50,10 +51,13 @@ __all__ = [
     "LoginSession",
     "Membership",
     "Organization",
+    "OutputAttachment",
+    "OutputCaveat",
     "PortalMeta",
     "RecoveryCode",
     "SearchToken",
     "Subcommittee",
+    "ThinkTankOutput",
     "User",
     "UserCaveat",
     "UserRole",

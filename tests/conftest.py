@@ -255,3 +255,19 @@ def document_texts(database: Database) -> dict[uuid.UUID, tuple[str, str]]:
 
 def document_id_by_title(database: Database, title: str) -> uuid.UUID | None:
     return next((key for key, (found, _body) in document_texts(database).items() if found == title), None)
+
+
+def output_titles(database: Database) -> dict[uuid.UUID, str]:
+    """Every think-tank output's title, opened with maintenance grants."""
+    from portal.thinktank.models import ThinkTankOutput
+    from portal.thinktank.service import open_text as open_output_text
+
+    with keyed_session(database.url) as session:
+        return {
+            output.id: open_output_text(session, policy.maintenance_grant("output", output.id), output).title
+            for output in session.scalars(select(ThinkTankOutput))
+        }
+
+
+def output_id_by_title(database: Database, title: str) -> uuid.UUID | None:
+    return next((key for key, found in output_titles(database).items() if found == title), None)

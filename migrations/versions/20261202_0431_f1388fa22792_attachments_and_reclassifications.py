@@ -1,7 +1,7 @@
 """document attachments (sealed in chunks) and reclassifications
 
 Revision ID: f1388fa22792
-Revises: 5e7a1c9d2b34
+Revises: e503e8bd46a7
 Created: 2026-12-02 04:31:22.041872
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f1388fa22792"
-down_revision: str | None = "5e7a1c9d2b34"
+down_revision: str | None = "e503e8bd46a7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

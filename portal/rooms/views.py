@@ -13,6 +13,7 @@ from portal.documents import service as document_service
 from portal.rooms import service
 from portal.security import policy
 from portal.security.web import current_subject, performs
+from portal.thinktank import service as output_service
 
 blueprint = Blueprint("rooms", __name__)
 
@@ -38,5 +39,6 @@ def room(room_id: uuid.UUID) -> ResponseReturnValue:
         room=subcommittee,
         members=members,
         documents=documents,
+        outputs=output_service.list_for_room(request_session(), subject, subcommittee),
         can_create=policy.decide_create_document(subject, subcommittee).allowed,
     )

@@ -34,6 +34,7 @@ from portal.enums import (
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import audit
 from portal.security.audit import Actor
+from portal.thinktank.models import OutputAttachment, OutputCaveat, ThinkTankOutput
 
 GOVERNMENT_KINDS = frozenset({OrganizationKind.GOVERNMENT, OrganizationKind.SECRETARIAT})
 #: Roles that run or check the system and never read content.
@@ -544,3 +545,174 @@ def record_change(
             detail=dict(detail or {}),
         ),
     )
+
+
+# --- think-tank outputs ---------------------------------------------------------------------------
+#
+# An output belongs to its publishing organisation, not to a room. Its analysts read it; a room's members
+# read it once the secretariat or the room's chair has confirmed an attachment to that room; the stewards
+# of a room it was offered to read it to decide. Clearance and caveats hold exactly as for documents.
+# Outputs stop at CONFIDENTIAL: CESI needs named readers and a handler register, which outputs do not keep
+# (an analysis that must be CESI is shared as a CESI document in a room instead).
+
+#: The highest level an output may carry.
+OUTPUT_MAX_LEVEL = Level.CONFIDENTIAL
+
+
+def steward_room_ids(subject: Subject) -> frozenset[uuid.UUID]:
+    """Rooms where the subject confirms attachments: the rooms they chair, and, for the secretariat, every
+    room they currently belong to."""
+    if Role.SECRETARIAT in subject.roles:
+        return subject.room_ids
+    return frozenset(room for room, role in subject.room_roles.items() if role == RoomRole.CHAIR)
+
+
+def _is_publisher(subject: Subject, output: ThinkTankOutput) -> bool:
+    return Role.ANALYST in subject.roles and subject.organization_id == output.organization_id
+
+
+def _caveat_denial(subject: Subject, caveats: Iterable[Caveat], rule: str) -> Decision | None:
+    caveats = list(caveats)
+    if any(caveat.kind == CaveatKind.GOV_ONLY for caveat in caveats) and not subject.is_government:
+        return deny(rule, "GOV_ONLY")
+    compartments = {caveat.code for caveat in caveats if caveat.kind == CaveatKind.COMPARTMENT}
+    if not compartments <= subject.compartments:
+        return deny(rule, "CAVEAT_MISSING")
+    return None
+
+
+def decide_read_output(subject: Subject, output: ThinkTankOutput) -> Decision:
+    rule = "output.read"
+    if subject.is_suspended:
+        return deny(rule, "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny(rule, "ROLE_NO_CONTENT")
+    attached_here = output.attached_room_ids & subject.room_ids
+    offered_to_me = output.proposed_room_ids & steward_room_ids(subject)
+    if not (_is_publisher(subject, output) or attached_here or offered_to_me):
+        return deny(rule, "NOT_MEMBER")
+    if output.level > OUTPUT_MAX_LEVEL:
+        return deny(rule, "OUTPUT_LEVEL_CAPPED")
+    denial = _clearance_denial(subject, output.level, rule)
+    if denial is not None:
+        return denial
+    denial = _caveat_denial(subject, output.caveats, rule)
+    return denial if denial is not None else allow(rule)  # (a denial is falsy: no `or` here)
+
+
+def visible_outputs(subject: Subject) -> ColumnElement[bool]:
+    """SQL condition on ThinkTankOutput, equal to :func:`decide_read_output` for every output."""
+    if not subject.reads_content:
+        return false()
+    level = subject.valid_level
+    public_only = ThinkTankOutput.level == int(Level.PUBLIC)
+    level_clause = ThinkTankOutput.level <= int(level) if level is not None else public_only
+    current = select(OutputAttachment.output_id).where(
+        OutputAttachment.output_id == ThinkTankOutput.id, OutputAttachment.detached_at.is_(None)
+    )
+    stewarded = steward_room_ids(subject)
+    reachable = or_(
+        ThinkTankOutput.organization_id == subject.organization_id
+        if Role.ANALYST in subject.roles
+        else false(),
+        exists(
+            current.where(
+                OutputAttachment.attached_at.is_not(None),
+                OutputAttachment.subcommittee_id.in_(subject.room_ids),
+            )
+        )
+        if subject.room_ids
+        else false(),
+        exists(
+            current.where(
+                OutputAttachment.attached_at.is_(None), OutputAttachment.subcommittee_id.in_(stewarded)
+            )
+        )
+        if stewarded
+        else false(),
+    )
+    caveat_of_output = (
+        select(OutputCaveat.output_id)
+        .join(Caveat, Caveat.id == OutputCaveat.caveat_id)
+        .where(OutputCaveat.output_id == ThinkTankOutput.id)
+    )
+    missing_compartment = caveat_of_output.where(
+        Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
+    )
+    gov_only = caveat_of_output.where(Caveat.kind == CaveatKind.GOV_ONLY)
+    return and_(
+        reachable,
+        ThinkTankOutput.level <= int(OUTPUT_MAX_LEVEL),
+        level_clause,
+        ~exists(missing_compartment),
+        true() if subject.is_government else ~exists(gov_only),
+    )
+
+
+def decide_publish_output(subject: Subject, marking: Marking) -> Decision:
+    """Analysts publish within their own clearance and caveats, up to CONFIDENTIAL."""
+    rule = "output.publish"
+    if subject.is_suspended:
+        return deny(rule, "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny(rule, "ROLE_NO_CONTENT")
+    if Role.ANALYST not in subject.roles:
+        return deny(rule, "NOT_ANALYST")
+    if marking.level > OUTPUT_MAX_LEVEL:
+        return deny(rule, "OUTPUT_LEVEL_CAPPED")
+    if marking.level > Level.PUBLIC and (subject.valid_level is None or subject.valid_level < marking.level):
+        return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
+    if GOV_ONLY_CODE in marking.caveat_codes and not subject.is_government:
+        return deny(rule, "CAVEAT_NOT_HELD")
+    if not (marking.caveat_codes - {GOV_ONLY_CODE}) <= subject.compartments:
+        return deny(rule, "CAVEAT_NOT_HELD")
+    if marking.level >= Level.CONFIDENTIAL and not (marking.reason or "").strip():
+        return deny(rule, "REASON_REQUIRED")
+    return allow(rule)
+
+
+def decide_offer_output(subject: Subject, output: ThinkTankOutput, room: Subcommittee) -> Decision:
+    """The publishing analysts offer an output to a room they belong to (a steward then confirms)."""
+    rule = "output.offer"
+    read = decide_read_output(subject, output)
+    if not read.allowed:
+        return Decision(False, rule, read.reason)
+    if not _is_publisher(subject, output):
+        return deny(rule, "NOT_ANALYST")
+    if room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if output.level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    return allow(rule)
+
+
+def _decide_steward(subject: Subject, output: ThinkTankOutput, room: Subcommittee, rule: str) -> Decision:
+    read = decide_read_output(subject, output)
+    if not read.allowed:
+        return Decision(False, rule, read.reason)
+    if room.archived_at is not None or room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if room.id not in steward_room_ids(subject):
+        return deny(rule, "NOT_SECRETARIAT_OR_CHAIR")
+    return allow(rule)
+
+
+def decide_attach_output(subject: Subject, output: ThinkTankOutput, room: Subcommittee) -> Decision:
+    """The secretariat (a member of that room) or the room's chair attaches an output they can read, and
+    only if the room may hold its level."""
+    decision = _decide_steward(subject, output, room, "output.attach")
+    if decision.allowed and output.level > room.max_level:
+        return deny("output.attach", "ROOM_LEVEL_EXCEEDED")
+    return decision
+
+
+def decide_detach_output(subject: Subject, output: ThinkTankOutput, room: Subcommittee) -> Decision:
+    return _decide_steward(subject, output, room, "output.detach")
+
+
+def grant_for_listed_output(subject: Subject, output: ThinkTankOutput) -> Grant:
+    """An output the SQL filter listed: the per-object decision confirms it before any title opens."""
+    decision = decide_read_output(subject, output)
+    if not decision.allowed:
+        raise AccessDenied(decision, conceal=True)
+    return Grant(decision, subject.user_id, "output", str(output.id), output.level)

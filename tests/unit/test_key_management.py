@@ -69,6 +69,10 @@ def titles(keyed: KeyedPortal) -> dict[str, uuid.UUID]:
     }
 
 
+#: Think-tank outputs: sealed with the system's ``fields`` key (they belong to no room).
+OUTPUTS_TABLE = "thinktank_outputs"
+
+
 # --- status ---------------------------------------------------------------------------------------
 
 
@@ -91,8 +95,11 @@ def test_status_lists_every_data_key_with_rows_that_add_up_to_the_sealed_values(
         # Search index keys make tokens (portal.search), not sealed values.
         assert line.rows > 0 if line.purpose != "index" else line.rows == 0
     assert sum(line.rows for line in lines) == len(sealed)
-    # The demo data: a fields key for each room with documents, one personal key for the whole system.
-    assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(ROOMS_WITH_DOCUMENTS)
+    # The demo data: a fields key for each room with documents and one for the system (think-tank outputs,
+    # which belong to no room), one personal key for the whole system.
+    assert sorted(line.room for line in lines if line.purpose == "fields") == sorted(
+        [*ROOMS_WITH_DOCUMENTS, "(system)"]
+    )
     assert [line.room for line in lines if line.purpose == "personal"] == ["(system)"]
     # ... and a files key where a file is attached (the minerals room's demo CSV).
     assert [line.room for line in lines if line.purpose == "files"] == [MINERALS]
@@ -273,24 +280,34 @@ def test_rotate_dek_refuses_an_unknown_room(keyed: KeyedPortal) -> None:
 
 def test_rotate_dek_system_reseals_totp_secrets_and_evaluation_references(keyed: KeyedPortal) -> None:
     (old,) = keyed.room_keys(None, "personal")
+    (old_fields,) = keyed.room_keys(None, "fields")  # think-tank outputs belong to no room
     sealed_before = keyed.sealed()
     opened_before = keyed.opened()
-    personal = {field for field, (room, _value) in sealed_before.items() if room is None}
-    assert {table for table, _column, _row in personal} == {"users", "clearances"}
+    system = {field for field, (room, _value) in sealed_before.items() if room is None}
+    outputs = {field for field in system if field[0] == OUTPUTS_TABLE}
+    assert {table for table, _column, _row in system - outputs} == {"users", "clearances"}
+    assert outputs
 
     output = keyed.ok("keys", "rotate-dek", "system")
 
-    assert f"{len(personal)} values re-sealed; 1 retired data keys destroyed" in output
+    assert f"{len(system)} values re-sealed; 2 retired data keys destroyed" in output
     destroyed, new = keyed.room_keys(None, "personal")
+    destroyed_fields, new_fields = keyed.room_keys(None, "fields")
     assert (destroyed.id, destroyed.state, destroyed.wrapped) == (old.id, "destroyed", None)
+    assert (destroyed_fields.id, destroyed_fields.state) == (old_fields.id, "destroyed")
     assert (new.version, new.state) == (2, "active")
-    for field, (room, value) in keyed.sealed().items():
-        if room is None:
+    for field, (_room, value) in keyed.sealed().items():
+        if field in outputs:
+            assert key_id_of(value) == new_fields.id, field
+        elif field in system:
             assert key_id_of(value) == new.id, field
-        else:
-            assert value == sealed_before[field][1], f"document field {field} changed"
+        else:  # the rooms' values: untouched
+            assert value == sealed_before[field][1], f"field {field} changed"
     assert keyed.opened() == opened_before
-    assert audit_details(keyed, "keys.rotate_dek") == [("system", {"purpose": "personal", "version": 2})]
+    assert sorted(audit_details(keyed, "keys.rotate_dek"), key=str) == [
+        ("system", {"purpose": "fields", "version": 2}),
+        ("system", {"purpose": "personal", "version": 2}),
+    ]
 
     # Sign-in still works: `portal demo totp`, then the web sign-in with that code and with the suite's.
     code = keyed.ok("demo", "totp", "ito@toho-raremetals.example.jp").strip()

@@ -23,7 +23,8 @@ from portal.db import Database
 from portal.documents.models import DocumentAttachment
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
-from tests.conftest import csrf_token, document_id_by_title, sign_in
+from portal.thinktank.demo import OUTPUTS
+from tests.conftest import csrf_token, document_id_by_title, output_id_by_title, sign_in
 from tests.web.support import text
 
 #: Endpoints that act before anyone is signed in; they may be declared too (and are).
@@ -338,6 +339,48 @@ CASES: list[Case] = [
     ),
     # search: every content role searches (results are filtered item by item); no-content roles are refused
     Case("search.search", "GET", {}, rows(signed_in=OK, auditor=FORBIDDEN, admin=FORBIDDEN), "no query"),
+    # think-tank outputs: the supply-chain analysis is attached to the minerals room, the risk assessment
+    # (CONFIDENTIAL) to the infrastructure room, the policy brief only offered to the minerals room
+    Case("thinktank.index", "GET", {}, rows(signed_in=OK), "lists only readable outputs (none for some)"),
+    Case("thinktank.publish", "GET", {}, rows(signed_in=FORBIDDEN, analyst=OK)),
+    Case("thinktank.publish", "POST", {}, rows(signed_in=FORBIDDEN, analyst=BAD_REQUEST), "an empty form"),
+    Case("thinktank.show", "GET", {"output_id": "supply_output"}, rows(**MINERALS_MEMBERS), "attached"),
+    Case(
+        "thinktank.show",
+        "GET",
+        {"output_id": "risk_output"},
+        rows(signed_in=NOT_FOUND, secretariat=OK, analyst=OK),
+        "CONFIDENTIAL, attached to a room the member is not in",
+    ),
+    Case(
+        "thinktank.show",
+        "GET",
+        {"output_id": "brief_output"},
+        rows(signed_in=NOT_FOUND, secretariat=OK, member=OK, analyst=OK),
+        "offered: the room's stewards and the publishing analysts read it",
+    ),
+    Case("thinktank.show", "GET", {"output_id": "no_output"}, rows(signed_in=NOT_FOUND), "no such output"),
+    Case(
+        "thinktank.attach",
+        "POST",
+        {"output_id": "supply_output"},
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "no room chosen",
+    ),
+    Case(
+        "thinktank.attach",
+        "POST",
+        {"output_id": "risk_output"},
+        rows(signed_in=NOT_FOUND, secretariat=BAD_REQUEST, analyst=BAD_REQUEST),
+        "an output the member may not read",
+    ),
+    Case(
+        "thinktank.detach",
+        "POST",
+        {"output_id": "supply_output"},
+        rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND),
+        "no room chosen",
+    ),
     # administration
     Case("admin.index", "GET", {}, secretariat_only(OK)),
     Case("admin.organizations", "GET", {}, secretariat_only(OK)),
@@ -426,6 +469,11 @@ def _demo_ids(database: Database) -> dict[str, str]:
             assert found is not None, title
             return str(found)
 
+        def output(title: str) -> str:
+            found = output_id_by_title(database, title)
+            assert found is not None, title
+            return str(found)
+
         target = session.scalar(select(User).where(User.email == "suzuki@mlit.example.jp"))
         assert target is not None
         ids = {
@@ -447,6 +495,10 @@ def _demo_ids(database: Database) -> dict[str, str]:
                 .join(Caveat, Caveat.id == UserCaveat.caveat_id)
                 .where(UserCaveat.user_id == target.id, Caveat.code == "GRID-OPS")
             ),
+            "supply_output": output(OUTPUTS[0].title),
+            "risk_output": output(OUTPUTS[1].title),
+            "brief_output": output(OUTPUTS[2].title),
+            "no_output": str(uuid.uuid4()),
             "invalid_token": "not-a-valid-invitation-token",
             "version_1": "1",
             "no_version": "99",

@@ -1,0 +1,1 @@
+"""Think-tank outputs: analyses published by analysts and attached to subcommittees."""
