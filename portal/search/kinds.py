@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, Select, and_, literal, select
+from sqlalchemy import CTE, Select, and_, false, literal, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.caveats import Caveat
@@ -28,6 +28,9 @@ from portal.rooms.models import Subcommittee
 from portal.security import crypto, policy
 from portal.security.keyring import keyring_of
 from portal.security.policy import Subject
+from portal.thinktank.models import ThinkTankOutput
+from portal.thinktank.service import SEARCH_KIND_OUTPUT, searchable_output_texts
+from portal.thinktank.service import open_text as output_text
 
 #: Rows read per batch when a scope is rebuilt.
 REBUILD_BATCH = 500
@@ -263,6 +266,70 @@ def _batches(session: Session, query: Select[Any], model: Any) -> Iterator[Any]:
         last = rows[-1].id
 
 
+class OutputKind(SearchKind):
+    """A think-tank output's title, summary and provenance. Outputs belong to no room: they are indexed in
+    the system scope and found under their own read decision (attached rooms, clearance, caveats)."""
+
+    name = SEARCH_KIND_OUTPUT
+
+    def scopes(self, subject: Subject) -> frozenset[uuid.UUID | None]:
+        return frozenset({None}) if subject.reads_content else frozenset()
+
+    def candidates(self, subject: Subject, matched: CTE) -> Select[Any, Any, Any]:
+        return (
+            select(
+                literal(self.name).label("item_kind"),
+                ThinkTankOutput.id.label("item_id"),
+                ThinkTankOutput.published_at.label("sort_at"),
+            )
+            .join(matched, _matched(matched, self.name, ThinkTankOutput.id))
+            .where(policy.visible_outputs(subject))
+        )
+
+    def open(self, session: Session, subject: Subject, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Hit]:
+        outputs = session.scalars(select(ThinkTankOutput).where(ThinkTankOutput.id.in_(item_ids))).all()
+        hits = {}
+        for output in outputs:
+            try:
+                grant = policy.grant_for_listed_output(subject, output)
+                text = output_text(session, grant, output)
+            except (policy.AccessDenied, crypto.CryptoError):
+                continue
+            if text.destroyed:
+                continue
+            hits[output.id] = Hit(
+                kind=self.name,
+                item_id=output.id,
+                sort_at=output.published_at,
+                title=text.title,
+                level=output.level,
+                room=None,
+                endpoint="thinktank.show",
+                url_values={"output_id": output.id},
+                texts=searchable_output_texts(text),
+                object_type="output",
+                object_id=output.id,
+                read_rule="output.read",
+                caveats=output.caveats,
+                release=output.release,
+            )
+        return hits
+
+    def scope_item_ids(self, scope_id: uuid.UUID | None) -> Select[uuid.UUID]:
+        query = select(ThinkTankOutput.id)
+        return query if scope_id is None else query.where(false())
+
+    def texts_for_rebuild(
+        self, session: Session, scope_id: uuid.UUID | None
+    ) -> Iterator[tuple[uuid.UUID, list[str]]]:
+        if scope_id is not None:
+            return
+        for output in _batches(session, select(ThinkTankOutput), ThinkTankOutput):
+            text = output_text(session, policy.maintenance_grant("output", output.id), output)
+            if not text.destroyed:
+                yield output.id, list(searchable_output_texts(text))
+
+
 KINDS: dict[str, SearchKind] = {}
 
 
@@ -275,3 +342,4 @@ def register(kind: SearchKind) -> SearchKind:
 
 DOCUMENTS = register(DocumentKind())
 COMMENTS = register(CommentKind())
+OUTPUTS = register(OutputKind())

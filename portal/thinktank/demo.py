@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import User
 from portal.enums import Level, ReleaseMarking
 from portal.rooms.models import Subcommittee
+from portal.search import index as search_index
 from portal.security import policy
 from portal.thinktank import data
 from portal.thinktank.models import OutputAttachment, OutputKind, ThinkTankOutput
-from portal.thinktank.service import seal_fields
+from portal.thinktank.service import SEARCH_KIND_OUTPUT, seal_fields
 
 MINERAL_DEPENDENCIES = """material,stage,country,share,alternative sources
 ガリウム,精錬,中国,98,日本・ドイツでの回収精製の再開
@@ -180,4 +181,9 @@ def load(session: Session, users: dict[str, User], rooms: dict[str, Subcommittee
             for room_key, steward in spec.rooms
         ]
         session.add(output)
+        session.flush()
+        search_index.index_item(
+            session, None, SEARCH_KIND_OUTPUT, output.id,
+            [spec.summary, spec.title, spec.authors, spec.method, spec.data_sources], replace=False,
+        )  # fmt: skip
     session.flush()

@@ -20,6 +20,7 @@ from portal.accounts.models import Organization, User
 from portal.db import utcnow
 from portal.enums import Level, ReleaseMarking, Role
 from portal.rooms.models import Subcommittee
+from portal.search import index as search_index
 from portal.security import policy
 from portal.security.crypto import IntegrityError, KeyDestroyed
 from portal.security.keyring import keyring_of
@@ -59,6 +60,13 @@ class OutputText:
 
 
 SYSTEM_SCOPE = None  # the system's keys: an output belongs to no room
+#: The kind under which outputs are indexed for search (system scope).
+SEARCH_KIND_OUTPUT = "output"
+
+
+def searchable_output_texts(text: OutputText) -> tuple[str, ...]:
+    """What search finds an output by, in the order a snippet prefers: summary, title, provenance."""
+    return (text.summary, text.title, text.authors, text.method, text.data_sources)
 
 
 def seal_fields(
@@ -248,6 +256,10 @@ def publish(session: Session, subject: Subject, new: NewOutput) -> ThinkTankOutp
             "classification_reason": (new.reason or "").strip() or None,
         },
     )
+    search_index.index_item(
+        session, SYSTEM_SCOPE, SEARCH_KIND_OUTPUT, output.id,
+        [new.summary, new.title.strip(), new.authors.strip(), new.method, new.data_sources], replace=False,
+    )  # fmt: skip
     caveats = session.scalars(select(Caveat).where(Caveat.code.in_(new.caveat_codes))).all()
     output.caveat_links = [OutputCaveat(caveat_id=caveat.id) for caveat in caveats]
     output.attachments = []
