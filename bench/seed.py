@@ -1,6 +1,6 @@
 """Seed a database at scale for the HTTP benchmark, in one command:
 
-    .venv/bin/python bench/seed.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench \
+    .venv/bin/python bench/seed.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
         --documents 100000 --rooms 20 --users 2000
 
 It creates the database (PostgreSQL: if missing; ``--recreate`` drops it first), migrates it to the head
