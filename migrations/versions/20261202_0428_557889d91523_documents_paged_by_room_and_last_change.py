@@ -1,7 +1,8 @@
 """documents paged by room and last change
 
-The room's document list is paged newest change first: one index on (room, updated_at, id) reads a page in
-order. It also serves every lookup by room alone, so it replaces the index on the room.
+The room's document list is paged newest change first: one index on (room, updated_at, id, level) reads a
+page in order, and counts a room's visible documents from the index alone. It also serves every lookup by
+room alone, so it replaces the index on the room.
 
 Revision ID: 557889d91523
 Revises: dcd04ff8e406
@@ -24,7 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
         # The new index first: lookups by room are never without one.
         batch_op.create_index(
-            "ix_documents_room_updated", ["subcommittee_id", "updated_at", "id"], unique=False
+            "ix_documents_room_updated", ["subcommittee_id", "updated_at", "id", "level"], unique=False
         )
         batch_op.drop_index(batch_op.f("ix_documents_subcommittee_id"))
 

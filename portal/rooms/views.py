@@ -31,7 +31,7 @@ def overview() -> ResponseReturnValue:
 def room(room_id: uuid.UUID) -> ResponseReturnValue:
     subject = current_subject()
     subcommittee = service.open_room(request_session(), subject, room_id)
-    members = service.current_members(request_session(), subcommittee.id, utcnow())
+    members = service.member_roster(request_session(), subcommittee.id, utcnow())
     documents = document_service.list_documents(
         request_session(), subject, subcommittee, page=request.args.get("page", 1, type=int)
     )
