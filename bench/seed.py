@@ -813,9 +813,9 @@ def seed(options: Options) -> dict[str, Any]:
             )
         write_private(path, manifest)
         if database.engine.dialect.name == "postgresql":
-            say("ANALYZE (so the planner knows the tables' sizes)")
+            say("VACUUM ANALYZE (statistics for the planner, the visibility map for index-only scans)")
             with database.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         with database.session_scope() as session:
             manifest["counts"] = {
                 "documents": session.scalar(select(func.count()).select_from(Document)),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from portal.accounts.caveats import Caveat
 from portal.db import utcnow
@@ -127,6 +127,8 @@ def list_documents(
     page = min(max(1, page), pages)
     documents = session.scalars(
         select(Document)
+        # The list shows titles only: the bodies (most of a row's bytes) stay in the database.
+        .options(defer(Document.body_sealed), defer(Document.classification_reason_sealed))
         .where(visible)
         # Stable: two documents changed at the same moment keep their order from page to page.
         .order_by(Document.updated_at.desc(), Document.id.desc())
