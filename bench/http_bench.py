@@ -513,16 +513,43 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     finally:
         server.stop()
         database.dispose()
-    path = seeding.RESULTS / f"http-{label}-{stamp}.json"
+    path = arguments.output or seeding.RESULTS / f"http-{label}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     print(markdown(result))
     print(f"\nload average at start: {result['machine']['loadavg_at_start']}; figures in {path}")
     return result
 
 
+def compare(paths: list[Path]) -> str:
+    """How the figures grow from one result to the next (e.g. 10,000 and 100,000 documents)."""
+    results = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    sizes = [result["data"].get("documents") for result in results]
+    lines = [
+        "| scenario | "
+        + " | ".join(f"{size:,} docs: median / p95 ms, req/s" for size in sizes)
+        + " | p95 growth |",
+        "|---|" + "---:|" * (len(sizes) + 1),
+    ]
+    for name in results[0]["scenarios"]:
+        rows = [result["scenarios"].get(name, {}) for result in results]
+        if any("unavailable" in row or not row for row in rows):
+            lines.append(f"| {name} | " + " | ".join("—" for _ in rows) + " | not available |")
+            continue
+        cells = [f"{row['median_ms']} / {row['p95_ms']}, {row['throughput_rps']}" for row in rows]
+        growth = rows[-1]["p95_ms"] / rows[0]["p95_ms"] if rows[0]["p95_ms"] else float("nan")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth:.2f}x |")
+    loads = ", ".join(str(result["machine"]["loadavg_at_start"][0]) for result in results)
+    return "\n".join(lines) + f"\n\n1-minute load average at the start of each run: {loads}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--compare", nargs="+", type=Path, help="print the growth between result files")
+    parser.add_argument(
+        "--output", type=Path, help="result file (default bench/results/http-<db>-<time>.json)"
+    )
+    parser.add_argument("--database-url")
     parser.add_argument("--manifest", type=Path, help="default: bench/results/seed-<database>.json")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=400)
@@ -532,7 +559,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ",".join(s.name for s in SCENARIOS)
     )
-    run(parser.parse_args(argv))
+    arguments = parser.parse_args(argv)
+    if arguments.compare:
+        print(compare(arguments.compare))
+        return 0
+    if not arguments.database_url:
+        parser.error("--database-url is required")
+    run(arguments)
     return 0
 
 
