@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--level", type=int, default=1, help="document page: a document of this level")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--filter", help="only functions whose path matches (e.g. portal/)")
     arguments = parser.parse_args(argv)
     manifest = json.loads(seeding.manifest_path(arguments.database_url).read_text(encoding="utf-8"))
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler.enable()
         client.get(path)
         profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.filter or "", arguments.top)
+    pstats.Stats(profiler).sort_stats(arguments.sort).print_stats(arguments.filter or "", arguments.top)
     return 0
 
 
