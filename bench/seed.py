@@ -708,6 +708,8 @@ class Options:
     steps: list[BatchStep] = field(default_factory=lambda: list(BATCH_STEPS))
     manifest: Path | None = None
     quiet: bool = False
+    #: Run only these steps over the documents already stored (e.g. a search indexer added after seeding).
+    only_steps: list[BatchStep] = field(default_factory=list)
 
 
 def open_database(options: Options) -> tuple[Database, Path, Path]:
@@ -721,6 +723,32 @@ def open_database(options: Options) -> tuple[Database, Path, Path]:
         environ={},
     )
     return make_database(settings), instance, key_file
+
+
+def run_steps_over_stored(
+    database: Database,
+    plan: Plan,
+    newest: datetime,
+    stored: int,
+    options: Options,
+    manifest: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
+    """Run ``options.only_steps`` over the documents already stored, batch by batch. The plan regenerates
+    each document exactly (ids and text are deterministic from the seed), so nothing is read back."""
+    for start in range(0, stored, options.batch_size):
+        count = min(options.batch_size, stored - start)
+        with database.session_scope() as session:
+            batch = SeedBatch(
+                session,
+                [plan_document(plan, index, newest) for index in range(start, start + count)],
+                plan,
+                FieldSealer(session),
+                manifest["extras"],
+            )
+            for step in options.only_steps:
+                step(batch)
+        say(f"  steps run over {start + count:,}/{stored:,} stored documents")
 
 
 def seed(options: Options) -> dict[str, Any]:
@@ -785,6 +813,10 @@ def seed(options: Options) -> dict[str, Any]:
         newest = datetime.fromisoformat(manifest["newest"])
         with database.session_scope() as session:
             done = int(get_meta(session, META_DOCUMENTS) or 0)
+        if options.only_steps:
+            run_steps_over_stored(database, plan, newest, done, options, manifest, say)
+            write_private(path, manifest)
+            return manifest
         if done:
             say(f"resuming at document {done:,}")
         started, first = time.monotonic(), done
@@ -849,6 +881,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", type=Path, help="folder for the key file (default bench/results/...)")
     parser.add_argument("--recreate", action="store_true", help="drop the database first")
     parser.add_argument("--step", action="append", default=[], help="extra batch step, module:function")
+    parser.add_argument(
+        "--only-step",
+        action="append",
+        default=[],
+        help="run only this step (module:function) over the documents already stored, then stop",
+    )
     arguments = parser.parse_args(argv)
     if arguments.users < BENCH_READERS + 4:
         parser.error(f"--users must be at least {BENCH_READERS + 4}")
@@ -863,6 +901,7 @@ def main(argv: list[str] | None = None) -> int:
             instance=arguments.instance,
             recreate=arguments.recreate,
             steps=[*BATCH_STEPS, *(load_step(spec) for spec in arguments.step)],
+            only_steps=[load_step(spec) for spec in arguments.only_step],
         )
     )
     return 0

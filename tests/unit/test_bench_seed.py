@@ -103,5 +103,13 @@ def test_seeds_sealed_documents_that_the_portal_opens_and_resumes(tmp_path: Path
     try:
         with database.session_scope() as session:
             assert session.scalar(select(func.count(func.distinct(DocumentVersion.document_id)))) == 60
+            stored = set(session.scalars(select(Document.id)))
     finally:
         database.dispose()
+
+    # A step added after seeding runs over the stored documents alone, regenerated exactly (same ids).
+    seen: list[uuid.UUID] = []
+    options.only_steps = [lambda batch: seen.extend(d.id for d in batch.documents)]
+    seed.seed(options)
+
+    assert len(seen) == 60 and set(seen) == stored
