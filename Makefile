@@ -10,7 +10,7 @@ COMPILED   := $(CATALOGUES:.po=.mo)
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench translations extract-messages clean
+.PHONY: setup run test lint bench bench-scale translations extract-messages clean
 
 setup: $(STAMP) $(COMPILED)
 
@@ -46,6 +46,18 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The portal at scale over HTTP (bench/README.md): seed (or finish seeding) one PostgreSQL database per size,
+# then measure each with concurrent clients, then print how the figures grow. Takes several minutes.
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_SIZES    ?= 10000 100000
+bench-scale: setup
+	@set -e; results=""; for size in $(BENCH_SIZES); do \
+	  url="$(BENCH_POSTGRES)/portal_bench_$$size"; \
+	  $(BIN)/python bench/seed.py --database-url "$$url" --documents $$size --rooms 20 --users 2000; \
+	  $(BIN)/python bench/http_bench.py --database-url "$$url" --output bench/results/http-scale-$$size.json; \
+	  results="$$results bench/results/http-scale-$$size.json"; \
+	done; $(BIN)/python bench/http_bench.py --compare $$results
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

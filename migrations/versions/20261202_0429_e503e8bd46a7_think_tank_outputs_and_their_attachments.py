@@ -1,7 +1,7 @@
 """think-tank outputs and their attachments
 
 Revision ID: e503e8bd46a7
-Revises: 5e7a1c9d2b34
+Revises: 557889d91523
 Created: 2026-12-02 04:29:11.379864
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e503e8bd46a7"
-down_revision: str | None = "5e7a1c9d2b34"
+down_revision: str | None = "557889d91523"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

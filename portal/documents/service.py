@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, defer
 
 from portal.accounts.caveats import Caveat
 from portal.db import utcnow
@@ -90,12 +90,64 @@ def seal_text(
     )
 
 
-def list_documents(session: Session, subject: Subject, room: Subcommittee) -> list[DocumentText]:
-    """The room's documents this subject may read; filtered in SQL, so nothing hidden is even counted."""
+#: Documents on one page of a room's list.
+DOCUMENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """One page of a room's documents, and how many the subject may read in the whole room."""
+
+    items: list[DocumentText]
+    page: int
+    per_page: int
+    #: Every document of the room this subject may read (hidden ones are never counted).
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The position of the first item shown (1-based), 0 when nothing is shown."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_documents(
+    session: Session, subject: Subject, room: Subcommittee, page: int = 1, per_page: int = DOCUMENTS_PER_PAGE
+) -> DocumentPage:
+    """One page of the room's documents this subject may read, newest change first.
+
+    Filtered, counted and paged in SQL by the policy's filter, so nothing hidden is counted or shifts a
+    page. A page past the end shows the last page; a page below 1 shows the first.
+    """
+    per_page = max(1, per_page)
+    visible = and_(Document.subcommittee_id == room.id, policy.visible_documents(subject))
+    total = int(session.scalar(select(func.count()).select_from(Document).where(visible)) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
     documents = session.scalars(
         select(Document)
-        .where(Document.subcommittee_id == room.id, policy.visible_documents(subject))
-        .order_by(Document.updated_at.desc())
+        # The list shows titles only: the bodies (most of a row's bytes) stay in the database.
+        .options(defer(Document.body_sealed), defer(Document.classification_reason_sealed))
+        .where(visible)
+        # Stable: two documents changed at the same moment keep their order from page to page.
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
     listed = []
     for document in documents:
@@ -106,7 +158,7 @@ def list_documents(session: Session, subject: Subject, room: Subcommittee) -> li
         except IntegrityError:
             # One altered row must not take the whole room page down; it is listed as failed (and audited).
             listed.append(DocumentText(document, "", "", None, integrity_failed=True))
-    return listed
+    return DocumentPage(listed, page, per_page, total)
 
 
 @dataclass(frozen=True)

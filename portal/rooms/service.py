@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.enums import SubcommitteeKind
+from portal.accounts.models import Organization, User
+from portal.enums import RoomRole, SubcommitteeKind
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import policy
 from portal.security.policy import Subject
@@ -32,25 +33,64 @@ def rooms_for(session: Session, subject: Subject, now: datetime) -> list[RoomSum
     rooms = session.scalars(
         select(Subcommittee).where(policy.visible_rooms(subject)).order_by(Subcommittee.name_ja)
     ).all()
-    summaries = []
-    for room in sorted(rooms, key=lambda r: KIND_ORDER[r.kind]):
-        members = current_members(session, room.id, now)
-        summaries.append(RoomSummary(room, subject.room_roles[room.id].value, len(members)))
-    return summaries
+    counts = dict(
+        session.execute(
+            select(Membership.subcommittee_id, func.count())
+            .where(Membership.subcommittee_id.in_([room.id for room in rooms]), _current(now))
+            .group_by(Membership.subcommittee_id)
+        ).all()
+    )
+    return [
+        RoomSummary(room, subject.room_roles[room.id].value, int(counts.get(room.id, 0)))
+        for room in sorted(rooms, key=lambda r: KIND_ORDER[r.kind])
+    ]
+
+
+def _current(now: datetime) -> ColumnElement[bool]:
+    return and_(Membership.valid_from <= now, or_(Membership.valid_to.is_(None), Membership.valid_to > now))
 
 
 def current_members(session: Session, room_id: uuid.UUID, now: datetime) -> list[Membership]:
     return list(
         session.scalars(
             select(Membership)
-            .where(
-                Membership.subcommittee_id == room_id,
-                Membership.valid_from <= now,
-                or_(Membership.valid_to.is_(None), Membership.valid_to > now),
-            )
+            .where(Membership.subcommittee_id == room_id, _current(now))
             .order_by(Membership.sort_order)
         )
     )
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A member as the room page lists them: no more than the page shows."""
+
+    user_id: uuid.UUID
+    display_name: str
+    organization_ja: str
+    organization_en: str
+    room_role: RoomRole
+
+    def organization(self, locale: str) -> str:
+        return self.organization_en if locale == "en" else self.organization_ja
+
+
+def member_roster(session: Session, room_id: uuid.UUID, now: datetime) -> list[RosterEntry]:
+    """The room's current members for its page, in one query (a room has hundreds: loading each as a user
+    with its organisation and roles cost more than the whole document list)."""
+    rows = session.execute(
+        select(
+            Membership.user_id,
+            User.display_name,
+            Organization.name_ja,
+            Organization.name_en,
+            Membership.room_role,
+        )
+        .join(User, User.id == Membership.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(Membership.subcommittee_id == room_id, _current(now))
+        .order_by(Membership.sort_order, User.display_name)
+    ).all()
+    return [RosterEntry(*row) for row in rows]
 
 
 def open_room(session: Session, subject: Subject, room_id: uuid.UUID) -> Subcommittee:

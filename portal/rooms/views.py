@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -32,13 +32,16 @@ def overview() -> ResponseReturnValue:
 def room(room_id: uuid.UUID) -> ResponseReturnValue:
     subject = current_subject()
     subcommittee = service.open_room(request_session(), subject, room_id)
-    members = service.current_members(request_session(), subcommittee.id, utcnow())
-    documents = document_service.list_documents(request_session(), subject, subcommittee)
+    members = service.member_roster(request_session(), subcommittee.id, utcnow())
+    documents = document_service.list_documents(
+        request_session(), subject, subcommittee, page=request.args.get("page", 1, type=int)
+    )
     return render_template(
         "rooms/room.html",
         room=subcommittee,
         members=members,
-        documents=documents,
+        documents=documents.items,
+        document_page=documents,
         outputs=output_service.list_for_room(request_session(), subject, subcommittee),
         can_create=policy.decide_create_document(subject, subcommittee).allowed,
     )

@@ -1,0 +1,115 @@
+"""The scale benchmark's seeder, small and on SQLite: what it stores is sealed as the portal seals it (the
+portal's own services open it), the benchmark readers can sign in, extra batch steps run, and a second run
+resumes without duplicating anything. (The benchmark itself never runs in the test suite.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.accounts import service as accounts
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.documents import service as documents
+from portal.documents.models import Document, DocumentVersion
+from portal.rooms.models import Subcommittee
+from portal.security import policy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _seed_module() -> ModuleType:
+    if "bench_seed" in sys.modules:
+        return sys.modules["bench_seed"]
+    spec = importlib.util.spec_from_file_location("bench_seed", ROOT / "bench" / "seed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_seed"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_seeds_sealed_documents_that_the_portal_opens_and_resumes(tmp_path: Path) -> None:
+    seed = _seed_module()
+    batches: list[int] = []
+
+    def count_batch(batch: Any) -> None:
+        batches.append(len(batch.documents))
+        batch.manifest.setdefault("steps_ran", 0)
+        batch.manifest["steps_ran"] += 1
+
+    options = seed.Options(
+        database_url=f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+        documents=50,
+        rooms=3,
+        users=24,
+        batch_size=20,
+        instance=tmp_path,
+        manifest=tmp_path / "manifest.json",
+        steps=[seed.store_documents, count_batch],
+        quiet=True,
+    )
+
+    manifest = seed.seed(options)
+
+    assert batches == [20, 20, 10]
+    assert manifest["extras"]["steps_ran"] == 3
+    assert manifest["counts"]["documents"] == manifest["counts"]["document_versions"] == 50
+    assert manifest["counts"]["users"] == 24
+    assert (tmp_path / "manifest.json").stat().st_mode & 0o077 == 0
+    assert json.loads((tmp_path / "manifest.json").read_text())["secrets"].keys() == {
+        reader["email"] for reader in manifest["readers"]
+    }
+
+    database, _instance, _key = seed.open_database(options)
+    try:
+        with database.session_scope() as session:
+            reader = manifest["readers"][0]
+            user = session.scalar(select(User).where(User.email == reader["email"]))
+            assert user is not None and user.mfa_enrolled
+            secret = accounts.totp_secret(session, user, policy.grant_own_secrets(user.id))
+            assert secret == manifest["secrets"][user.email]
+            subject = policy.load_subject(session, user, utcnow())
+            assert subject.cesi_eligible
+            room = session.get(Subcommittee, uuid.UUID(reader["rooms"][0]))
+            assert room is not None
+            listed = documents.list_documents(session, subject, room, per_page=100)
+            in_room = session.scalars(select(Document).where(Document.subcommittee_id == room.id)).all()
+            readable = [d for d in in_room if policy.decide_read_document(subject, d).allowed]
+            assert listed.total == len(readable) > 0
+            assert all(item.title and not item.integrity_failed for item in listed.items)
+            opened = documents.open_document(session, subject, listed.items[0].document.id)
+            assert 400 <= len(opened.text.body) <= 800
+            (version,) = documents.versions(session, opened.grant, opened.document)
+            assert (version.title, version.body) == (opened.text.title, opened.text.body)
+            session.rollback()
+    finally:
+        database.dispose()
+
+    options.documents = 60
+    batches.clear()
+    again = seed.seed(options)
+
+    assert batches == [10]
+    assert again["counts"]["documents"] == again["counts"]["document_versions"] == 60
+    database, _instance, _key = seed.open_database(options)
+    try:
+        with database.session_scope() as session:
+            assert session.scalar(select(func.count(func.distinct(DocumentVersion.document_id)))) == 60
+            stored = set(session.scalars(select(Document.id)))
+    finally:
+        database.dispose()
+
+    # A step added after seeding runs over the stored documents alone, regenerated exactly (same ids).
+    seen: list[uuid.UUID] = []
+    options.only_steps = [lambda batch: seen.extend(d.id for d in batch.documents)]
+    seed.seed(options)
+
+    assert len(seen) == 60 and set(seen) == stored
