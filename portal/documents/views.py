@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -350,6 +351,31 @@ def download(room_id: uuid.UUID, document_id: uuid.UUID, attachment_id: uuid.UUI
 # --- reclassification -------------------------------------------------------------------------------
 
 
+def _change_classification(
+    room_id: uuid.UUID,
+    document_id: uuid.UUID,
+    form: ReclassifyForm | DeclassifyForm,
+    change: Callable[[], object],
+    done: str,
+) -> ResponseReturnValue:
+    """Run a reclassification or declassification; a refusal shows the form again with the typed text and
+    the reason (403), or answers 404 when the document is not to be known."""
+    form_name = "reclassify_form" if isinstance(form, ReclassifyForm) else "declassify_form"
+    if not form.validate_on_submit():
+        return _render_document(room_id, document_id, status=400, **{form_name: form})
+    try:
+        change()
+    except policy.AccessDenied as denied:
+        request_session().rollback()
+        if denied.conceal:
+            raise
+        form.form_errors.append(str(REASON_MESSAGES.get(denied.decision.reason, denied.decision.reason)))
+        return _render_document(room_id, document_id, status=403, **{form_name: form})
+    request_session().commit()
+    flash(done, "success")
+    return redirect(url_for("documents.show", room_id=room_id, document_id=document_id))
+
+
 @blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/reclassify")
 @login_required
 @performs("document.reclassify")
@@ -357,22 +383,14 @@ def reclassify(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValu
     room, opened = _edit_page(room_id, document_id)
     _require(policy.decide_edit_document, opened.document)
     form = ReclassifyForm()
-    if not form.validate_on_submit():
-        return _render_document(room.id, document_id, status=400, reclassify_form=form)
-    try:
-        classification.reclassify(
+    return _change_classification(
+        room.id, document_id, form,
+        lambda: classification.reclassify(
             request_session(), current_subject(), room, document_id,
             new_level=Level(form.level.data), reason=form.reason.data or "", review_on=form.review_on.data,
-        )  # fmt: skip
-    except policy.AccessDenied as denied:
-        request_session().rollback()
-        if denied.conceal:
-            raise
-        form.form_errors.append(str(REASON_MESSAGES.get(denied.decision.reason, denied.decision.reason)))
-        return _render_document(room.id, document_id, status=403, reclassify_form=form)
-    request_session().commit()
-    flash(_("The classification was changed."), "success")
-    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id))
+        ),
+        _("The classification was changed."),
+    )  # fmt: skip
 
 
 @blueprint.post("/rooms/<uuid:room_id>/documents/<uuid:document_id>/declassify")
@@ -382,18 +400,10 @@ def declassify(room_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValu
     room, opened = _edit_page(room_id, document_id)
     _require(policy.decide_declassify, opened.document)
     form = DeclassifyForm()
-    if not form.validate_on_submit():
-        return _render_document(room.id, document_id, status=400, declassify_form=form)
-    try:
-        classification.declassify(
+    return _change_classification(
+        room.id, document_id, form,
+        lambda: classification.declassify(
             request_session(), current_subject(), document_id, reason=form.reason.data or ""
-        )
-    except policy.AccessDenied as denied:
-        request_session().rollback()
-        if denied.conceal:
-            raise
-        form.form_errors.append(str(REASON_MESSAGES.get(denied.decision.reason, denied.decision.reason)))
-        return _render_document(room.id, document_id, status=403, declassify_form=form)
-    request_session().commit()
-    flash(_("The document was declassified and is now public."), "success")
-    return redirect(url_for("documents.show", room_id=room.id, document_id=document_id))
+        ),
+        _("The document was declassified and is now public."),
+    )  # fmt: skip
