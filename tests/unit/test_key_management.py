@@ -103,7 +103,10 @@ def test_status_lists_every_data_key_with_rows_that_add_up_to_the_sealed_values(
     assert [line.room for line in lines if line.purpose == "personal"] == ["(system)"]
     # ... and a files key where a file is attached (the minerals room's demo CSV).
     assert [line.room for line in lines if line.purpose == "files"] == [MINERALS]
-    assert sorted(line.room for line in lines if line.purpose == "index") == sorted(ROOMS_WITH_DOCUMENTS)
+    # ... and an index key per room with documents, and the system's (think-tank outputs are searchable).
+    assert sorted(line.room for line in lines if line.purpose == "index") == sorted(
+        [*ROOMS_WITH_DOCUMENTS, "(system)"]
+    )
     assert {line.state for line in lines} == {"active"}
     # Per room, the rows of its keys are exactly the room's sealed values.
     for room_id, name in names.items():
@@ -306,8 +309,10 @@ def test_rotate_dek_system_reseals_totp_secrets_and_evaluation_references(keyed:
     assert keyed.opened() == opened_before
     assert sorted(audit_details(keyed, "keys.rotate_dek"), key=str) == [
         ("system", {"purpose": "fields", "version": 2}),
+        ("system", {"purpose": "index", "version": 2}),  # the outputs' search index, rebuilt
         ("system", {"purpose": "personal", "version": 2}),
     ]
+    assert "search index key replaced" in output
 
     # Sign-in still works: `portal demo totp`, then the web sign-in with that code and with the suite's.
     code = keyed.ok("demo", "totp", "ito@toho-raremetals.example.jp").strip()
