@@ -306,10 +306,20 @@ def search_targets(_context: Context, _client: Client) -> list[str]:
     return ["/search?" + urllib.parse.urlencode({"q": SEARCH_QUERY})]
 
 
-def download_targets(context: Context, _client: Client) -> list[str]:
+def download_entries(context: Context) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = context.manifest.get("extras", {}).get("downloads", [])
+    return entries
+
+
+def download_targets(context: Context, client: Client) -> list[str]:
     """Attachment downloads, as recorded by the seeding step that made them: ``manifest["extras"]
-    ["downloads"]`` is a list of ``{"path": "/...", "bytes": n}`` (readable by every benchmark reader)."""
-    return [entry["path"] for entry in context.manifest.get("extras", {}).get("downloads", [])]
+    ["downloads"]`` is a list of ``{"path": "/...", "bytes": n, "room": id}``; a client gets those in its
+    own rooms (an entry without a room is for everyone)."""
+    return [
+        entry["path"]
+        for entry in download_entries(context)
+        if "room" not in entry or entry["room"] in client.rooms
+    ]
 
 
 @dataclass(frozen=True)
@@ -346,8 +356,10 @@ def run_scenario(
     requests: int,
     warmup: int,
     max_seconds: float,
+    expected_bytes: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Warm-up, then ``requests`` measured requests by one thread per client, sharing one bounded count."""
+    expected_bytes = expected_bytes or {}
     lock = threading.Lock()
     tickets = {"left": 0}
     samples: list[Sample] = []
@@ -371,6 +383,8 @@ def run_scenario(
             except (OSError, http.client.HTTPException):
                 status, size = 0, 0
             elapsed = time.perf_counter() - started
+            if status == 200 and path in expected_bytes and size != expected_bytes[path]:
+                status = -1  # a short or long body: a failure, whatever the status line said
             if keep:
                 with lock:
                     samples.append(Sample(elapsed, status, size))
@@ -389,9 +403,15 @@ def run_scenario(
             thread.join()
         return time.perf_counter() - started
 
-    phase(warmup, keep=False)
-    with MemorySampler(server) as sampler:
-        wall = phase(requests, keep=True)
+    if scenario.sink:
+        # A download's growth counts from before its first request (warm-up included): the worst case.
+        with MemorySampler(server) as sampler:
+            phase(warmup, keep=False)
+            wall = phase(requests, keep=True)
+    else:
+        phase(warmup, keep=False)
+        with MemorySampler(server) as sampler:
+            wall = phase(requests, keep=True)
     times = [s.seconds for s in samples]
     statuses = Counter(str(s.status) for s in samples)
     return {
@@ -504,8 +524,16 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             say(
                 f"{scenario.name}: {arguments.warmup} warm-up, {requests} measured, {len(clients)} clients..."
             )
+            expected = {entry["path"]: int(entry["bytes"]) for entry in download_entries(context)}
             row = run_scenario(
-                scenario, clients, targets, server, requests, arguments.warmup, arguments.max_seconds
+                scenario,
+                clients,
+                targets,
+                server,
+                requests,
+                arguments.warmup,
+                arguments.max_seconds,
+                expected if scenario.sink else None,
             )
             row["loadavg_after"] = [round(value, 2) for value in os.getloadavg()]
             result["scenarios"][scenario.name] = row
