@@ -78,6 +78,9 @@ class Server:
     directory: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    #: gunicorn ``--threads``: 1 is the sync worker; more is the gthread worker (threads share the GIL: they
+    #: overlap waiting for PostgreSQL, not Python's CPU).
+    threads: int = 1
 
     def environment(self) -> dict[str, str]:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
@@ -100,6 +103,7 @@ class Server:
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
             "--control-socket", str(self.directory / "gunicorn.ctl"),
             "--log-level", "warning",
+            *(["--threads", str(self.threads)] if self.threads > 1 else []),
         ]  # fmt: skip
         log = (self.directory / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
@@ -487,13 +491,16 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             "requests": arguments.requests,
             "warmup": arguments.warmup,
             "workers": arguments.workers,
+            "threads": arguments.threads,
             "max_seconds": arguments.max_seconds,
             "server": "gunicorn portal.wsgi:app, sync workers, PORTAL_ENV=production",
             "client": "one thread per signed-in reader, new TCP connection per request, 127.0.0.1",
         },
         "scenarios": {},
     }
-    server = Server(manifest, arguments.workers, seeding.RESULTS / f"http-{label}-{stamp}")
+    server = Server(
+        manifest, arguments.workers, seeding.RESULTS / f"http-{label}-{stamp}", threads=arguments.threads
+    )
     try:
         say(f"starting gunicorn ({arguments.workers} workers) on {label}...")
         server.start()
@@ -583,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (1: sync workers)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="per scenario phase")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ",".join(s.name for s in SCENARIOS)
