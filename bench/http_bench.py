@@ -78,6 +78,9 @@ class Server:
     directory: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    #: gunicorn ``--threads``: 1 is the sync worker; more is the gthread worker (threads share the GIL: they
+    #: overlap waiting for PostgreSQL, not Python's CPU).
+    threads: int = 1
 
     def environment(self) -> dict[str, str]:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
@@ -100,6 +103,7 @@ class Server:
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
             "--control-socket", str(self.directory / "gunicorn.ctl"),
             "--log-level", "warning",
+            *(["--threads", str(self.threads)] if self.threads > 1 else []),
         ]  # fmt: skip
         log = (self.directory / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
@@ -306,10 +310,20 @@ def search_targets(_context: Context, _client: Client) -> list[str]:
     return ["/search?" + urllib.parse.urlencode({"q": SEARCH_QUERY})]
 
 
-def download_targets(context: Context, _client: Client) -> list[str]:
+def download_entries(context: Context) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = context.manifest.get("extras", {}).get("downloads", [])
+    return entries
+
+
+def download_targets(context: Context, client: Client) -> list[str]:
     """Attachment downloads, as recorded by the seeding step that made them: ``manifest["extras"]
-    ["downloads"]`` is a list of ``{"path": "/...", "bytes": n}`` (readable by every benchmark reader)."""
-    return [entry["path"] for entry in context.manifest.get("extras", {}).get("downloads", [])]
+    ["downloads"]`` is a list of ``{"path": "/...", "bytes": n, "room": id}``; a client gets those in its
+    own rooms (an entry without a room is for everyone)."""
+    return [
+        entry["path"]
+        for entry in download_entries(context)
+        if "room" not in entry or entry["room"] in client.rooms
+    ]
 
 
 @dataclass(frozen=True)
@@ -346,8 +360,10 @@ def run_scenario(
     requests: int,
     warmup: int,
     max_seconds: float,
+    expected_bytes: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Warm-up, then ``requests`` measured requests by one thread per client, sharing one bounded count."""
+    expected_bytes = expected_bytes or {}
     lock = threading.Lock()
     tickets = {"left": 0}
     samples: list[Sample] = []
@@ -371,6 +387,8 @@ def run_scenario(
             except (OSError, http.client.HTTPException):
                 status, size = 0, 0
             elapsed = time.perf_counter() - started
+            if status == 200 and path in expected_bytes and size != expected_bytes[path]:
+                status = -1  # a short or long body: a failure, whatever the status line said
             if keep:
                 with lock:
                     samples.append(Sample(elapsed, status, size))
@@ -389,9 +407,15 @@ def run_scenario(
             thread.join()
         return time.perf_counter() - started
 
-    phase(warmup, keep=False)
-    with MemorySampler(server) as sampler:
-        wall = phase(requests, keep=True)
+    if scenario.sink:
+        # A download's growth counts from before its first request (warm-up included): the worst case.
+        with MemorySampler(server) as sampler:
+            phase(warmup, keep=False)
+            wall = phase(requests, keep=True)
+    else:
+        phase(warmup, keep=False)
+        with MemorySampler(server) as sampler:
+            wall = phase(requests, keep=True)
     times = [s.seconds for s in samples]
     statuses = Counter(str(s.status) for s in samples)
     return {
@@ -467,13 +491,16 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             "requests": arguments.requests,
             "warmup": arguments.warmup,
             "workers": arguments.workers,
+            "threads": arguments.threads,
             "max_seconds": arguments.max_seconds,
             "server": "gunicorn portal.wsgi:app, sync workers, PORTAL_ENV=production",
             "client": "one thread per signed-in reader, new TCP connection per request, 127.0.0.1",
         },
         "scenarios": {},
     }
-    server = Server(manifest, arguments.workers, seeding.RESULTS / f"http-{label}-{stamp}")
+    server = Server(
+        manifest, arguments.workers, seeding.RESULTS / f"http-{label}-{stamp}", threads=arguments.threads
+    )
     try:
         say(f"starting gunicorn ({arguments.workers} workers) on {label}...")
         server.start()
@@ -504,8 +531,16 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             say(
                 f"{scenario.name}: {arguments.warmup} warm-up, {requests} measured, {len(clients)} clients..."
             )
+            expected = {entry["path"]: int(entry["bytes"]) for entry in download_entries(context)}
             row = run_scenario(
-                scenario, clients, targets, server, requests, arguments.warmup, arguments.max_seconds
+                scenario,
+                clients,
+                targets,
+                server,
+                requests,
+                arguments.warmup,
+                arguments.max_seconds,
+                expected if scenario.sink else None,
             )
             row["loadavg_after"] = [round(value, 2) for value in os.getloadavg()]
             result["scenarios"][scenario.name] = row
@@ -555,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (1: sync workers)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="per scenario phase")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ",".join(s.name for s in SCENARIOS)

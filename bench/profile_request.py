@@ -17,6 +17,7 @@ import re
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ for _path in (PROJECT_ROOT, BENCH):
         sys.path.insert(0, str(_path))
 
 import seed as seeding  # noqa: E402
+from http_bench import SEARCH_QUERY  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
 from portal.app import create_app  # noqa: E402
@@ -39,7 +41,7 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--page", default="room", choices=["room", "document"])
+    parser.add_argument("--page", default="room", choices=["room", "document", "search"])
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--level", type=int, default=1, help="document page: a document of this level")
     parser.add_argument("--top", type=int, default=30)
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 .limit(1)
             )
         path = f"/rooms/{room}/documents/{document}"
+    if arguments.page == "search":
+        path = "/search?" + urllib.parse.urlencode({"q": SEARCH_QUERY})
     statements: list[list[Any]] = []
     engine = app.extensions["portal_db"].engine
     event.listen(

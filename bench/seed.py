@@ -36,13 +36,14 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 BENCH = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH.parent
@@ -69,7 +70,15 @@ from portal.accounts.models import User  # noqa: E402
 from portal.app import make_database  # noqa: E402
 from portal.config import load_settings  # noqa: E402
 from portal.db import Database  # noqa: E402
-from portal.documents.models import Document, DocumentCaveat, DocumentReader, DocumentVersion  # noqa: E402
+from portal.documents import attachments, filetypes  # noqa: E402
+from portal.documents.models import (  # noqa: E402
+    Document,
+    DocumentAttachment,
+    DocumentCaveat,
+    DocumentReader,
+    DocumentVersion,
+)
+from portal.documents.service import SEARCH_KIND_DOCUMENT  # noqa: E402
 from portal.enums import (  # noqa: E402
     GOV_ONLY_CODE,
     Level,
@@ -77,7 +86,10 @@ from portal.enums import (  # noqa: E402
 )
 from portal.meta import PortalMeta, get_meta, set_meta  # noqa: E402
 from portal.rooms.models import Membership, Subcommittee  # noqa: E402
+from portal.search import index as search_index  # noqa: E402
+from portal.search.models import SearchToken  # noqa: E402
 from portal.security import crypto, policy  # noqa: E402
+from portal.security.blind_index import IndexKey, token_texts  # noqa: E402
 from portal.security.crypto import DataKey, FieldContext  # noqa: E402
 from portal.security.keyring import Keyring, keyring_of  # noqa: E402
 from portal.security.keys import create_key_file  # noqa: E402
@@ -259,9 +271,153 @@ def store_documents(batch: SeedBatch) -> None:
         session.execute(insert(DocumentReader.__table__), reader_rows)
 
 
-#: Run in order for every batch, in its transaction. The lead adds the search indexer and attachments here
-#: (or passes ``--step module:function``); each gets a :class:`SeedBatch`.
-BATCH_STEPS: list[BatchStep] = [store_documents]
+# --- the search index -----------------------------------------------------------------------------------
+
+#: Token text -> token, per index key (its material): the generated text repeats its words, so each distinct
+#: bigram is HMAC'd once per room instead of once per document. The tokens are the portal's own
+#: (``IndexKey.token``); this is only a memo of a pure function.
+_TOKEN_MEMO: dict[bytes, dict[str, int]] = {}
+
+
+def document_tokens(key: IndexKey, title: str, body: str) -> set[int]:
+    """The same tokens as ``index_key(...).tokens([title, body])`` (what ``documents.service`` stores)."""
+    memo = _TOKEN_MEMO.setdefault(key.material, {})
+    found = token_texts(title) | token_texts(body)
+    tokens = set()
+    for token_text in found:
+        token = memo.get(token_text)
+        if token is None:
+            token = memo[token_text] = key.token(token_text)
+        tokens.add(token)
+    return tokens
+
+
+def index_documents(batch: SeedBatch) -> None:
+    """Each document's title and body in the blind index, as the portal indexes them on creation: the same
+    tokeniser (``portal.security.blind_index``), the room's own index key (``portal.search.index.index_key``,
+    which makes the room's ``index`` data key on first use), kind ``document``. Rows go in by COPY on
+    PostgreSQL (a batch of 2,000 documents is about 700,000 rows), by executemany elsewhere."""
+    session = batch.session
+    keys: dict[uuid.UUID, IndexKey] = {}
+    rows: list[tuple[int, str, uuid.UUID]] = []
+    for seeded in batch.documents:
+        key = keys.get(seeded.room_id)
+        if key is None:
+            key = keys[seeded.room_id] = search_index.index_key(session, seeded.room_id)
+        tokens = document_tokens(key, seeded.title, seeded.body)
+        rows.extend((token, SEARCH_KIND_DOCUMENT, seeded.id) for token in tokens)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        copy_sql = "COPY search_tokens (token, item_kind, item_id) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    for start in range(0, len(rows), 20_000):
+        session.execute(
+            insert(SearchToken.__table__),
+            [{"token": t, "item_kind": k, "item_id": i} for t, k, i in rows[start : start + 20_000]],
+        )
+
+
+#: A fresh PostgreSQL load fills ``search_tokens`` without its indexes and builds them at the end (the same
+#: names and columns as the migration makes them); a resumed run keeps them.
+DROP_SEARCH_INDEXES_SQL = (
+    "ALTER TABLE search_tokens DROP CONSTRAINT IF EXISTS pk_search_tokens; "
+    "DROP INDEX IF EXISTS ix_search_tokens_item"
+)
+CREATE_SEARCH_INDEXES_SQL = (
+    "ALTER TABLE search_tokens ADD CONSTRAINT pk_search_tokens PRIMARY KEY (token, item_kind, item_id)",
+    "CREATE INDEX ix_search_tokens_item ON search_tokens (item_kind, item_id)",
+)
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+
+#: One 20 MiB attachment per group of benchmark readers: reader n sits in rooms 5n..5n+3 (mod 20), so rooms
+#: 0, 5, 10 and 15 give every reader one file in a room of theirs.
+ATTACHMENT_BYTES = 20 * 1024 * 1024
+ATTACHMENT_ROOM_STRIDE = 5
+ATTACHMENT_NAME = "重要物資_輸入実績_明細.csv"
+
+
+def attachment_csv(size: int, seed: int) -> IO[bytes]:
+    """A realistic CSV (UTF-8, Japanese: date, ministry, item, country, quantity, value, note) of exactly
+    ``size`` bytes, in a temporary file (never whole in memory)."""
+    rng = random.Random(seed)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (returned open; the caller closes it)
+    header = "日付,所管,品目,相手国,数量(t),金額(千円),備考\n".encode()
+    handle.write(header)
+    written = len(header)
+    items = [subject for subject in scale_text.SUBJECTS]
+    countries = ["中国", "豪州", "米国", "チリ", "インドネシア", "南アフリカ", "ベトナム", "カナダ", "韓国"]
+    ministries = ["経済産業省", "外務省", "財務省", "国土交通省", "防衛省", "内閣府"]
+    notes = ["", "", "速報値", "確報値", "前年同期比で増加", "輸出規制の影響あり", "代替調達先を検討中"]
+    day = datetime(2024, 4, 1)
+    while True:
+        day += timedelta(minutes=rng.randint(1, 30))
+        line = (
+            f"{day:%Y-%m-%d},{rng.choice(ministries)},{rng.choice(items)},{rng.choice(countries)},"
+            f"{rng.randint(1, 90_000)},{rng.randint(100, 9_000_000)},{rng.choice(notes)}\n"
+        ).encode()
+        if written + len(line) > size - 64:
+            break
+        handle.write(line)
+        written += len(line)
+    padding = size - written
+    handle.write(b"#" + b"-" * (padding - 2) + b"\n")
+    handle.seek(0)
+    return handle
+
+
+def attach_downloads(batch: SeedBatch) -> None:
+    """A 20 MiB CSV on the first PUBLIC document of rooms 0, 5, 10 and 15 (every benchmark reader belongs to
+    one of them), stored through ``portal.documents.attachments.store`` (sealed in 1 MiB chunks with the
+    room's ``files`` key, its checksum sealed beside it), with a maintenance grant. Runs in the batch holding
+    the first documents; an attachment already there is reused. Records ``manifest["downloads"]``."""
+    session = batch.session
+    rooms = batch.plan.rooms[::ATTACHMENT_ROOM_STRIDE]
+    wanted = {room.id: room for room in rooms}
+    chosen: dict[uuid.UUID, SeededDocument] = {}
+    for seeded in batch.documents:
+        if seeded.room_id in wanted and seeded.room_id not in chosen and seeded.level == Level.PUBLIC:
+            chosen[seeded.room_id] = seeded
+    if len(chosen) < len(wanted) or batch.documents[0].index != 0:
+        return
+    downloads = []
+    for room in rooms:
+        seeded = chosen[room.id]
+        document = session.get(Document, seeded.id)
+        assert document is not None
+        attachment = session.scalar(
+            select(DocumentAttachment).where(DocumentAttachment.document_id == document.id).limit(1)
+        )
+        if attachment is None:
+            with attachment_csv(ATTACHMENT_BYTES, batch.plan.seed + room.index) as stream:
+                upload = attachments.Upload(stream, ATTACHMENT_NAME)
+                kind = filetypes.detect(stream, ATTACHMENT_NAME)
+                attachment = attachments.store(
+                    session,
+                    policy.maintenance_grant("document", document.id),
+                    document,
+                    upload,
+                    kind,
+                    seeded.author_id,
+                )
+        downloads.append(
+            {
+                "path": f"/rooms/{room.id}/documents/{document.id}/attachments/{attachment.id}",
+                "bytes": attachment.size,
+                "room": str(room.id),
+            }
+        )
+    batch.manifest["downloads"] = downloads
+
+
+#: Run in order for every batch, in its transaction (or pass ``--step module:function``); each gets a
+#: :class:`SeedBatch`.
+BATCH_STEPS: list[BatchStep] = [store_documents, index_documents, attach_downloads]
 
 
 def load_step(spec: str) -> BatchStep:
@@ -439,6 +595,12 @@ def seed(options: Options) -> dict[str, Any]:
             return manifest
         if 0 < done < options.documents:
             say(f"resuming at document {done:,}")
+        bulk_tokens = (
+            done == 0 and index_documents in options.steps and database.engine.dialect.name == "postgresql"
+        )
+        if bulk_tokens:  # a fresh load: build the token indexes once at the end, not row by row
+            with database.engine.begin() as connection:
+                connection.execute(text(DROP_SEARCH_INDEXES_SQL))
         started, first = time.monotonic(), done
         while done < options.documents:
             count = min(options.batch_size, options.documents - done)
@@ -465,6 +627,15 @@ def seed(options: Options) -> dict[str, Any]:
             )
         write_private(path, manifest)
         if database.engine.dialect.name == "postgresql":
+            with database.engine.begin() as connection:
+                missing = not connection.scalar(
+                    text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_search_tokens_item'")
+                )
+                if missing:
+                    say("building the search_tokens indexes")
+                    connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+                    for statement in CREATE_SEARCH_INDEXES_SQL:
+                        connection.execute(text(statement))
             say("VACUUM ANALYZE (statistics for the planner, the visibility map for index-only scans)")
             with database.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
@@ -482,12 +653,36 @@ def seed(options: Options) -> dict[str, Any]:
                     select(Document.level, func.count()).group_by(Document.level)
                 )
             }
+        if index_documents in options.steps:
+            manifest["search_check"] = check_search(database, plan)
+            say(f"search check: {manifest['search_check']}")
         manifest["seconds"] = round(time.monotonic() - began, 1)
         write_private(path, manifest)
         say(f"seeded in {manifest['seconds']} s: {manifest['counts']}; manifest {path}")
         return manifest
     finally:
         database.dispose()
+
+
+SEARCH_CHECK_QUERY = "レアアース 輸出規制"
+
+
+def check_search(database: Database, plan: Plan) -> dict[str, Any]:
+    """A real search through the portal's service as the first benchmark reader: the index must find
+    seeded documents (confirmed against their opened text)."""
+    from portal.db import utcnow
+    from portal.search import service as search_service
+
+    reader = next(u for u in plan.users if u.bench_reader)
+    with database.session_scope() as session:
+        user = session.scalar(select(User).where(User.email == reader.email))
+        assert user is not None, reader.email
+        subject = policy.load_subject(session, user, utcnow())
+        found = search_service.search(session, subject, SEARCH_CHECK_QUERY)
+        session.rollback()  # the audit entries of the check are not kept
+    if not found.results:
+        raise SystemExit(f"search check: {SEARCH_CHECK_QUERY!r} found nothing (is index_documents a step?)")
+    return {"query": SEARCH_CHECK_QUERY, "reader": reader.email, "total": found.total, "capped": found.capped}
 
 
 def main(argv: list[str] | None = None) -> int:

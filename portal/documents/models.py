@@ -67,7 +67,12 @@ class Document(UUIDPrimaryKey, Classified, Base):
     )
 
     def field_context(self, column: str) -> FieldContext:
-        return FieldContext("documents", column, self.id, int(self.level), "document")
+        return Document.context_of(self.id, self.level, column)
+
+    @staticmethod
+    def context_of(document_id: uuid.UUID, level: int, column: str) -> FieldContext:
+        """A field's context from the row's id and level (for lists read as rows, not objects)."""
+        return FieldContext("documents", column, document_id, int(level), "document")
 
     @property
     def caveats(self) -> list[Caveat]:

@@ -92,6 +92,9 @@ def seal_text(
 
 #: Documents on one page of a room's list.
 DOCUMENTS_PER_PAGE = 50
+#: The count behind "1–50 of N" reads at most this many visible documents past the page's start; beyond,
+#: the page says "more than N". A room's page then costs the same with 500 documents or 50,000.
+COUNT_AHEAD = 1000
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,10 @@ class DocumentPage:
     items: list[DocumentText]
     page: int
     per_page: int
-    #: Every document of the room this subject may read (hidden ones are never counted).
+    #: Every document of the room this subject may read (hidden ones are never counted); with ``capped``, a
+    #: lower bound: the count stopped ``COUNT_AHEAD`` documents past the page's start.
     total: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -136,7 +141,15 @@ def list_documents(
     """
     per_page = max(1, per_page)
     visible = and_(Document.subcommittee_id == room.id, policy.visible_documents(subject))
-    total = int(session.scalar(select(func.count()).select_from(Document).where(visible)) or 0)
+    limit = (max(1, page) - 1) * per_page + max(COUNT_AHEAD, per_page)
+    counted = int(
+        session.scalar(
+            select(func.count()).select_from(select(Document.id).where(visible).limit(limit + 1).subquery())
+        )
+        or 0
+    )
+    capped = counted > limit
+    total = min(counted, limit)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     documents = session.scalars(
@@ -158,7 +171,7 @@ def list_documents(
         except IntegrityError:
             # One altered row must not take the whole room page down; it is listed as failed (and audited).
             listed.append(DocumentText(document, "", "", None, integrity_failed=True))
-    return DocumentPage(listed, page, per_page, total)
+    return DocumentPage(listed, page, per_page, total, capped)
 
 
 @dataclass(frozen=True)

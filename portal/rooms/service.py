@@ -93,6 +93,12 @@ def member_roster(session: Session, room_id: uuid.UUID, now: datetime) -> list[R
     return [RosterEntry(*row) for row in rows]
 
 
+def member_count(session: Session, room_id: uuid.UUID, now: datetime) -> int:
+    """How many current members the room has (the room page links to the list)."""
+    query = select(func.count()).select_from(Membership)
+    return int(session.scalar(query.where(Membership.subcommittee_id == room_id, _current(now))) or 0)
+
+
 def open_room(session: Session, subject: Subject, room_id: uuid.UUID) -> Subcommittee:
     """The room if the policy lets the subject in; a denial is audited and concealed as a 404."""
     room = session.get(Subcommittee, room_id)

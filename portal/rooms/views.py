@@ -32,16 +32,27 @@ def overview() -> ResponseReturnValue:
 def room(room_id: uuid.UUID) -> ResponseReturnValue:
     subject = current_subject()
     subcommittee = service.open_room(request_session(), subject, room_id)
-    members = service.member_roster(request_session(), subcommittee.id, utcnow())
+    # The page shows the member count and links to the list (a room has hundreds: most of the page's HTML).
+    member_count = service.member_count(request_session(), subcommittee.id, utcnow())
     documents = document_service.list_documents(
         request_session(), subject, subcommittee, page=request.args.get("page", 1, type=int)
     )
     return render_template(
         "rooms/room.html",
         room=subcommittee,
-        members=members,
+        member_count=member_count,
         documents=documents.items,
         document_page=documents,
         outputs=output_service.list_for_room(request_session(), subject, subcommittee),
         can_create=policy.decide_create_document(subject, subcommittee).allowed,
     )
+
+
+@blueprint.get("/rooms/<uuid:room_id>/members")
+@login_required
+@performs("room.enter")
+def members(room_id: uuid.UUID) -> ResponseReturnValue:
+    """The room's members: decided like the room itself (a room one may not enter answers 404)."""
+    subcommittee = service.open_room(request_session(), current_subject(), room_id)
+    roster = service.member_roster(request_session(), subcommittee.id, utcnow())
+    return render_template("rooms/members.html", room=subcommittee, members=roster)

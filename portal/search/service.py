@@ -34,7 +34,7 @@ from portal.security.policy import Subject
 PAGE_SIZE = 20
 #: At most this many candidates (after the policy's filter) are opened and confirmed per search. When more
 #: match, the page says so ("more than N") and asks for a narrower query.
-CANDIDATE_LIMIT = 1000
+CANDIDATE_LIMIT = 200
 #: Ids per SELECT when candidates are opened.
 OPEN_BATCH = 500
 SNIPPET_BEFORE = 30

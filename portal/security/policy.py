@@ -11,9 +11,10 @@ Deny by default; secretariat and administrator roles are not bypasses.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
@@ -224,7 +225,27 @@ def _clearance_denial(subject: Subject, level: Level, rule: str) -> Decision | N
     return None
 
 
-def decide_read_document(subject: Subject, document: Document) -> Decision:
+class ReadableDocument(Protocol):
+    """What the read decision looks at: a loaded :class:`Document`, or the few columns of one that a long
+    list (search candidates) loads as rows instead of ORM objects. The decision is the same function."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def subcommittee_id(self) -> uuid.UUID: ...
+
+    @property
+    def level(self) -> Level: ...
+
+    @property
+    def caveats(self) -> Sequence[Caveat]: ...
+
+    @property
+    def named_reader_ids(self) -> frozenset[uuid.UUID]: ...
+
+
+def decide_read_document(subject: Subject, document: ReadableDocument) -> Decision:
     """DESIGN.md §2, "Reading a document", rule by rule, in order."""
     rule = "document.read"
     if subject.is_suspended:
@@ -515,7 +536,7 @@ def grant_from(decision: Decision, subject: Subject, object_type: str, object_id
     return Grant(decision, subject.user_id, object_type, str(object_id), None)
 
 
-def grant_for_listed(subject: Subject, document: Document) -> Grant:
+def grant_for_listed(subject: Subject, document: ReadableDocument) -> Grant:
     """A document that the SQL filter listed: the per-object decision confirms it before any title opens."""
     decision = decide_read_document(subject, document)
     if not decision.allowed:

@@ -74,6 +74,7 @@ def test_member_sees_only_his_rooms_and_switches_to_english(
     page.get_by_role("link", name=ROOM_NAMES["minerals"][0]).click()
     expect(page).to_have_url(portal_server.url(f"/rooms/{room_id(portal_server, ROOM_NAMES['minerals'][0])}"))
     expect(page.locator("h1")).to_have_text(ROOM_NAMES["minerals"][0])
+    page.get_by_test_id("member-link").click()
     names = page.locator("[data-testid=member-list] .member-list__name")
     expect(names.first).to_have_text("田中 浩")
     assert set(names.all_inner_texts()) == member_names("minerals")
@@ -98,6 +99,7 @@ def test_member_sees_only_his_rooms_and_switches_to_english(
     expect(page.locator("h1")).to_have_text("My rooms")
     page.get_by_role("link", name=ROOM_NAMES["minerals"][1]).click()
     expect(page.locator("h1")).to_have_text(ROOM_NAMES["minerals"][1])
+    page.get_by_test_id("member-link").click()
     expect(page.locator("[data-testid=member-list]")).to_contain_text(
         "Ministry of Economy, Trade and Industry"
     )

@@ -113,3 +113,52 @@ def test_seeds_sealed_documents_that_the_portal_opens_and_resumes(tmp_path: Path
     seed.seed(options)
 
     assert len(seen) == 60 and set(seen) == stored
+
+
+def test_the_index_and_attachment_steps_store_what_the_portal_finds_and_serves(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The search step stores exactly the tokens the portal's own indexer makes (the seeder's search check
+    then finds documents through ``search.service``); the attachment step stores a file the portal opens."""
+    from portal.documents import attachments
+    from portal.documents.models import DocumentAttachment
+    from portal.search import index as search_index
+    from portal.search.models import SearchToken
+
+    seed = _seed_module()
+    monkeypatch.setattr(seed, "ATTACHMENT_BYTES", 2 * 1024 * 1024 + 123)
+    options = seed.Options(
+        database_url=f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+        documents=60,
+        rooms=3,
+        users=24,
+        batch_size=30,
+        instance=tmp_path,
+        manifest=tmp_path / "manifest.json",
+        steps=[seed.store_documents, seed.index_documents, seed.attach_downloads],
+        quiet=True,
+    )
+
+    manifest = seed.seed(options)
+
+    assert manifest["search_check"]["total"] > 0
+    [download] = manifest["extras"]["downloads"]  # 3 rooms: room 0 only
+    assert download["bytes"] == 2 * 1024 * 1024 + 123
+    database, _instance, _key = seed.open_database(options)
+    try:
+        with database.session_scope() as session:
+            document = session.scalars(select(Document).limit(1)).one()
+            stored = set(session.scalars(select(SearchToken.token).where(SearchToken.item_id == document.id)))
+            text = documents.open_text(session, policy.maintenance_grant("document", document.id), document)
+            key = search_index.index_key(session, document.subcommittee_id)
+            expected = key.tokens([text.title, text.body])
+            assert stored == expected
+            attachment = session.scalars(select(DocumentAttachment)).one()
+            assert download["path"].endswith(f"/attachments/{attachment.id}")
+            grant = policy.maintenance_grant("document", attachment.document_id)
+            opened = attachments.Download(attachment, grant, "x.csv")
+            attachments.verify(session, opened)
+            data = b"".join(attachments.plaintext_chunks(session, opened))
+            assert len(data) == download["bytes"] and data.startswith("日付,所管".encode())
+    finally:
+        database.dispose()

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -169,3 +170,35 @@ def test_the_service_counts_in_sql_with_the_policy_filter(demo: Database) -> Non
         assert listed.total == len(readable) == ADDED + 2
         assert (listed.page, listed.first, listed.last, listed.pages) == (2, 21, 40, 3)
         assert (beyond.page, beyond.first, beyond.last) == (3, 41, len(readable))
+
+
+def test_a_long_list_counts_ahead_of_the_page_and_says_more_than(
+    app: Flask, client: FlaskClient, demo: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count stops ``COUNT_AHEAD`` readable documents past the page's start ("more than N"); it never
+    counts a hidden document, and the last page is still reached exactly."""
+    monkeypatch.setattr(documents, "COUNT_AHEAD", 55)
+    room_id = _add_documents(demo)
+    sign_in(client, demo, CHAIR)
+    total = ADDED + len(_demo_titles(hidden=set()))
+    assert total > 55
+
+    page_one = text(client.get(f"/rooms/{room_id}"))
+    more = translated(app, "%(first)d–%(last)d of more than %(total)d", first=1, last=50, total=55)
+    assert more in page_one
+    assert translated(app, "Next") in page_one
+    # Page 2 counts 55 past its start (50 + 55 >= total): exact again, and the last page.
+    page_two = text(client.get(f"/rooms/{room_id}?page=2"))
+    assert _count_line(app, 51, total, total) in page_two
+    assert translated(app, "Next") not in page_two
+    assert LINK.findall(text(client.get(f"/rooms/{room_id}?page=999"))) == LINK.findall(page_two)
+    with demo.session_scope() as session:
+        room = session.get(Subcommittee, room_id)
+        analyst = session.scalar(select(User).where(User.email == ANALYST))
+        assert room is not None and analyst is not None
+        subject = policy.load_subject(session, analyst, utcnow())
+        listed = documents.list_documents(session, subject, room, page=1, per_page=20)
+        # The analyst reads ADDED + 2 documents: counted up to 55, never a hidden one.
+        assert (listed.total, listed.capped, listed.pages, listed.has_next) == (55, True, 3, True)
+        exact = documents.list_documents(session, subject, room, page=3, per_page=20)
+        assert (exact.total, exact.capped) == (ADDED + 2, False)

@@ -158,6 +158,9 @@ CASES: list[Case] = [
     Case("rooms.room", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS), "a room of theirs"),
     Case("rooms.room", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND), "a room they are not in"),
     Case("rooms.room", "GET", {"room_id": "no_room"}, rows(signed_in=NOT_FOUND), "no such room"),
+    Case("rooms.members", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS), "a room of theirs"),
+    Case("rooms.members", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND), "a room they are not in"),
+    Case("rooms.members", "GET", {"room_id": "no_room"}, rows(signed_in=NOT_FOUND), "no such room"),
     Case("documents.create", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS)),
     Case(
         "documents.create",
