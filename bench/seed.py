@@ -373,7 +373,7 @@ def attachment_csv(size: int, seed: int) -> IO[bytes]:
 
 def attach_downloads(batch: SeedBatch) -> None:
     """A 20 MiB CSV on the first PUBLIC document of rooms 0, 5, 10 and 15 (every benchmark reader belongs to
-    one of them), stored through ``portal.documents.attachments.store`` (sealed in 1 MiB chunks with the
+    one of them), stored through ``portal.documents.attachments.store`` (sealed in 256 KiB chunks with the
     room's ``files`` key, its checksum sealed beside it), with a maintenance grant. Runs in the batch holding
     the first documents; an attachment already there is reused. Records ``manifest["downloads"]``."""
     session = batch.session

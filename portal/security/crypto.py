@@ -114,8 +114,11 @@ def check_grant(grant: Grant, context: FieldContext) -> None:
 
 # --- files: sealed in chunks ------------------------------------------------------------------------
 
-#: Plaintext bytes per sealed chunk: large files are sealed and opened chunk by chunk, never whole.
-CHUNK_BYTES = 1024 * 1024
+#: Plaintext bytes per sealed chunk: large files are sealed and opened chunk by chunk, never whole. Small
+#: enough that a download's transient buffers (the driver's hex-encoded copy, the opened chunk) stay out of
+#: the allocator's way: 1 MiB chunks let a worker's memory creep by 38 MiB over a benchmark, 256 KiB by 10.
+#: Changing it is safe: a stored file records its own chunk count and each chunk its position.
+CHUNK_BYTES = 256 * 1024
 
 
 def _chunk_associated_data(context: FieldContext, key_id: uuid.UUID, index: int, final: bool) -> bytes:

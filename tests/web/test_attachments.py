@@ -155,7 +155,7 @@ def test_an_oversized_upload_gets_the_413_page(app_factory: AppFactory) -> None:
     client = sign_in(app.test_client(), database, "tanaka@meti.example.jp")
     base, _document = _paths(database)
     before = count(database, DocumentAttachment)
-    for size in (CHUNK_BYTES + 1, 3 * CHUNK_BYTES):  # over the file limit; over the request limit too
+    for size in (1024 * 1024 + 1, 3 * 1024 * 1024):  # over the file limit; over the request limit too
         response = upload(client, base, (b"a" * size, "big.txt"))
         assert response.status_code == 413
         assert translated(app, "Too large") in text(response)
