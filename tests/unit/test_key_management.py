@@ -591,3 +591,37 @@ def test_serve_refuses_a_missing_or_wrong_key_with_one_line(
     assert str(key_file) in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "Council portal" not in result.stdout  # refused before announcing (or starting) gunicorn
+
+
+# --- the search index from the command line ---------------------------------------------------------
+
+
+def test_search_reindex_rebuilds_every_scope_from_the_sealed_data(keyed: KeyedPortal) -> None:
+    from sqlalchemy import delete, func
+
+    from portal.search.models import SearchToken
+
+    def tokens() -> list[tuple[int, str, uuid.UUID]]:
+        with keyed.session() as session:
+            return sorted(
+                session.execute(select(SearchToken.token, SearchToken.item_kind, SearchToken.item_id))
+            )
+
+    before = tokens()
+    assert {kind for _token, kind, _item in before} == {"document", "output"}
+    with keyed.session() as session:
+        session.execute(delete(SearchToken))
+        assert session.scalar(select(func.count()).select_from(SearchToken)) == 0
+
+    output = keyed.ok("search", "reindex")
+
+    assert tokens() == before  # the same tokens: same keys, same texts
+    assert "system:" in output and f"{keyed.room_id(MINERALS)}:" in output
+    # One room alone, by name; its tokens are replaced, the others' untouched.
+    assert f"{keyed.room_id(AGI)}:" in keyed.ok("search", "reindex", AGI)
+    assert tokens() == before
+    client = sign_in(
+        keyed.app().test_client(), keyed.app().extensions["portal_db"], "takahashi@mic.example.jp"
+    )
+    assert "AGIリスク論点整理メモ" in client.get("/search?q=計算資源").get_data(as_text=True)
+    assert "no subcommittee" in keyed.refused("search", "reindex", "存在しない分科会")
