@@ -182,13 +182,22 @@ class Download:
 
 
 def open_download(
-    session: Session, subject: Subject, document_id: uuid.UUID, attachment_id: uuid.UUID
+    session: Session,
+    subject: Subject,
+    room_id: uuid.UUID,
+    document_id: uuid.UUID,
+    attachment_id: uuid.UUID,
 ) -> Download:
     """A download, decided and audited like a read of the document (every download is recorded, at any
-    level). An attachment of another document answers as if it did not exist."""
+    level). An attachment under another document's or room's address answers as if it did not exist."""
     document = session.get(Document, document_id)
     attachment = session.get(DocumentAttachment, attachment_id)
-    if document is None or attachment is None or attachment.document_id != document.id:
+    if (
+        document is None
+        or attachment is None
+        or attachment.document_id != document.id
+        or document.subcommittee_id != room_id
+    ):
         raise policy.AccessDenied(policy.deny("document.download", "NOT_FOUND"), conceal=True)
     decision = policy.decide_read_document(subject, document)
     grant = policy.require(
@@ -251,15 +260,10 @@ def verify(session: Session, download: Download) -> None:
 
 
 def _contexts(attachment: DocumentAttachment, level: int) -> dict[str, FieldContext]:
-    def at(context: FieldContext) -> FieldContext:
-        return FieldContext(
-            context.table, context.column, context.row_id, level, context.object_type, context.object_id
-        )
-
     return {
-        "filename": at(attachment.field_context("filename")),
-        "checksum": at(attachment.field_context("checksum")),
-        "chunks": at(attachment.chunk_context()),
+        "filename": attachment.field_context("filename").at_level(level),
+        "checksum": attachment.field_context("checksum").at_level(level),
+        "chunks": attachment.chunk_context().at_level(level),
     }
 
 

@@ -22,7 +22,6 @@ from portal.enums import Level
 from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
 from portal.security import policy
-from portal.security.crypto import FieldContext
 from portal.security.keyring import keyring_of
 from portal.security.policy import Grant, Marking, Subject
 
@@ -31,12 +30,6 @@ from portal.security.policy import Grant, Marking, Subject
 class ReclassificationText:
     change: DocumentReclassification
     reason: str
-
-
-def _at_level(context: FieldContext, level: int) -> FieldContext:
-    return FieldContext(
-        context.table, context.column, context.row_id, level, context.object_type, context.object_id
-    )
 
 
 def _reseal_history(session: Session, grant: Grant, document: Document) -> None:
@@ -53,8 +46,8 @@ def _reseal_history(session: Session, grant: Grant, document: Document) -> None:
             sealed = getattr(version, f"{column}_sealed")
             if sealed is None:
                 continue
-            value = keyring.open(session, grant, _at_level(version.field_context(column), old_level), sealed)
-            new_context = _at_level(version.field_context(column), new_level)
+            value = keyring.open(session, grant, version.field_context(column).at_level(old_level), sealed)
+            new_context = version.field_context(column).at_level(new_level)
             setattr(version, f"{column}_sealed", keyring.seal(session, grant, new_context, value, room))
         version.level = document.level
     for comment in session.scalars(

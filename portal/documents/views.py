@@ -332,10 +332,7 @@ def _content_disposition(filename: str) -> str:
 def download(room_id: uuid.UUID, document_id: uuid.UUID, attachment_id: uuid.UUID) -> ResponseReturnValue:
     session = request_session()
     subject = current_subject()
-    opened = attachments.open_download(session, subject, document_id, attachment_id)
-    document = session.get(service.Document, document_id)
-    if document is None or document.subcommittee_id != room_id:
-        abort(404)
+    opened = attachments.open_download(session, subject, room_id, document_id, attachment_id)
     session.commit()  # the download is on the record before a byte is sent
     attachments.verify(session, opened)
     response = Response(
@@ -343,8 +340,7 @@ def download(room_id: uuid.UUID, document_id: uuid.UUID, attachment_id: uuid.UUI
         mimetype=opened.attachment.content_type,
     )
     response.headers["Content-Disposition"] = _content_disposition(opened.filename)
-    response.headers["Content-Length"] = str(opened.attachment.size)
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Length"] = str(opened.attachment.size)  # nosniff: on every response
     return response
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -65,6 +65,10 @@ class FieldContext:
     @property
     def grant_object_id(self) -> str:
         return str(self.object_id or self.row_id)
+
+    def at_level(self, level: int) -> FieldContext:
+        """The same place under another level (re-sealing on reclassification)."""
+        return replace(self, level=level)
 
 
 @dataclass(frozen=True)

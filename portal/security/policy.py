@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from portal.accounts.caveats import Caveat, UserCaveat
@@ -274,21 +274,28 @@ def decide_read_document(subject: Subject, document: ReadableDocument) -> Decisi
     return allow(rule)
 
 
+def _caveats_held(subject: Subject, caveat_of_item: Select[Any]) -> ColumnElement[bool]:
+    """SQL: the subject holds every compartment among the item's caveats (``caveat_of_item`` selects them,
+    joined to :class:`Caveat`), and 政府限り only passes for government people."""
+    missing_compartment = caveat_of_item.where(
+        Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
+    )
+    gov_only = caveat_of_item.where(Caveat.kind == CaveatKind.GOV_ONLY)
+    return and_(~exists(missing_compartment), true() if subject.is_government else ~exists(gov_only))
+
+
 def visible_documents(subject: Subject) -> ColumnElement[bool]:
     """SQL condition on Document, equal to :func:`decide_read_document` for every document."""
     if not subject.reads_content or not subject.room_ids:
         return false()
     level = subject.valid_level
     level_clause = Document.level <= int(level) if level is not None else Document.level == int(Level.PUBLIC)
-    caveat_of_document = (
+    caveats_held = _caveats_held(
+        subject,
         select(DocumentCaveat.document_id)
         .join(Caveat, Caveat.id == DocumentCaveat.caveat_id)
-        .where(DocumentCaveat.document_id == Document.id)
+        .where(DocumentCaveat.document_id == Document.id),
     )
-    missing_compartment = caveat_of_document.where(
-        Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
-    )
-    gov_only = caveat_of_document.where(Caveat.kind == CaveatKind.GOV_ONLY)
     # OFFSET 0 changes no result; it keeps PostgreSQL from turning this check (inside an OR) into a hash of
     # every named reader of every room, built on each query: a page of a room's list then probes the index
     # for the rows it reads, and costs the same with 10,000 documents or 100,000 (bench/README.md).
@@ -297,8 +304,7 @@ def visible_documents(subject: Subject) -> ColumnElement[bool]:
     return and_(
         Document.subcommittee_id.in_(subject.room_ids),
         level_clause,
-        ~exists(missing_compartment),
-        true() if subject.is_government else ~exists(gov_only),
+        caveats_held,
         or_(and_(Document.level < int(Level.CESI), ~exists(any_reader)), exists(me_named)),
         true() if subject.cesi_eligible else Document.level < int(Level.CESI),
     )
@@ -317,13 +323,9 @@ class Marking:
     reason: str | None
 
 
-def decide_classify(
-    subject: Subject, room: Subcommittee, marking: Marking, room_member_ids: set[uuid.UUID]
-) -> Decision:
-    """Nobody classifies above their own clearance or applies a caveat they do not hold."""
-    rule = "document.classify"
-    if marking.level > room.max_level:
-        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+def _marking_denial(subject: Subject, marking: Marking, rule: str) -> Decision | None:
+    """What every marking one applies must respect: one's own clearance, caveats one holds, a reason from
+    CONFIDENTIAL up."""
     if marking.level > Level.PUBLIC and (subject.valid_level is None or subject.valid_level < marking.level):
         return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
     if marking.level == Level.CESI and not subject.cesi_eligible:
@@ -334,6 +336,19 @@ def decide_classify(
         return deny(rule, "CAVEAT_NOT_HELD")
     if marking.level >= Level.CONFIDENTIAL and not (marking.reason or "").strip():
         return deny(rule, "REASON_REQUIRED")
+    return None
+
+
+def decide_classify(
+    subject: Subject, room: Subcommittee, marking: Marking, room_member_ids: set[uuid.UUID]
+) -> Decision:
+    """Nobody classifies above their own clearance or applies a caveat they do not hold."""
+    rule = "document.classify"
+    if marking.level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    denial = _marking_denial(subject, marking, rule)
+    if denial is not None:
+        return denial
     if not marking.reader_ids <= room_member_ids:
         return deny(rule, "READER_NOT_MEMBER")
     if marking.level == Level.CESI and not marking.reader_ids:
@@ -655,22 +670,13 @@ def visible_outputs(subject: Subject) -> ColumnElement[bool]:
         if stewarded
         else false(),
     )
-    caveat_of_output = (
+    caveats_held = _caveats_held(
+        subject,
         select(OutputCaveat.output_id)
         .join(Caveat, Caveat.id == OutputCaveat.caveat_id)
-        .where(OutputCaveat.output_id == ThinkTankOutput.id)
+        .where(OutputCaveat.output_id == ThinkTankOutput.id),
     )
-    missing_compartment = caveat_of_output.where(
-        Caveat.kind == CaveatKind.COMPARTMENT, Caveat.code.not_in(subject.compartments or {""})
-    )
-    gov_only = caveat_of_output.where(Caveat.kind == CaveatKind.GOV_ONLY)
-    return and_(
-        reachable,
-        ThinkTankOutput.level <= int(OUTPUT_MAX_LEVEL),
-        level_clause,
-        ~exists(missing_compartment),
-        true() if subject.is_government else ~exists(gov_only),
-    )
+    return and_(reachable, ThinkTankOutput.level <= int(OUTPUT_MAX_LEVEL), level_clause, caveats_held)
 
 
 def decide_publish_output(subject: Subject, marking: Marking) -> Decision:
@@ -684,15 +690,8 @@ def decide_publish_output(subject: Subject, marking: Marking) -> Decision:
         return deny(rule, "NOT_ANALYST")
     if marking.level > OUTPUT_MAX_LEVEL:
         return deny(rule, "OUTPUT_LEVEL_CAPPED")
-    if marking.level > Level.PUBLIC and (subject.valid_level is None or subject.valid_level < marking.level):
-        return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
-    if GOV_ONLY_CODE in marking.caveat_codes and not subject.is_government:
-        return deny(rule, "CAVEAT_NOT_HELD")
-    if not (marking.caveat_codes - {GOV_ONLY_CODE}) <= subject.compartments:
-        return deny(rule, "CAVEAT_NOT_HELD")
-    if marking.level >= Level.CONFIDENTIAL and not (marking.reason or "").strip():
-        return deny(rule, "REASON_REQUIRED")
-    return allow(rule)
+    denial = _marking_denial(subject, marking, rule)
+    return denial if denial is not None else allow(rule)
 
 
 def decide_offer_output(subject: Subject, output: ThinkTankOutput, room: Subcommittee) -> Decision:
