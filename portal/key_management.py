@@ -24,6 +24,16 @@ from portal.documents.models import (
     DocumentReclassification,
     DocumentVersion,
 )
+from portal.meetings.models import (
+    ActionItem,
+    AgendaItem,
+    AgendaRevision,
+    AgendaRevisionEntry,
+    Attendance,
+    Finding,
+    Meeting,
+)
+from portal.minutes.models import Minutes, Portion, PortionComment, PortionText
 from portal.rooms.models import Subcommittee
 from portal.search import maintenance as search_maintenance
 from portal.security import audit, crypto, policy
@@ -46,6 +56,8 @@ class SealedColumn:
     in_room: Callable[[uuid.UUID], ColumnElement[bool]] | None = None
     #: The value is a file chunk (bytes, bound to its position), not a text field.
     chunk: bool = False
+    #: The room of a row, for rows whose grant is not for a document (meetings and their parts).
+    room: Callable[[Session, Any], uuid.UUID] | None = None
 
     def room_of(self, row: Any) -> uuid.UUID | None:
         """The room whose key seals this row's value (None: the system's key)."""
@@ -53,6 +65,8 @@ class SealedColumn:
             return None
         session = object_session(row)
         assert session is not None
+        if self.room is not None:
+            return self.room(session, row)
         document = session.get(Document, uuid.UUID(self.context(row).grant_object_id))
         assert document is not None
         return document.subcommittee_id
@@ -95,8 +109,72 @@ def _attachment_column(name: str) -> SealedColumn:
     )  # fmt: skip
 
 
+def _meeting_in(room_id: uuid.UUID) -> Any:
+    return select(Meeting.id).where(Meeting.subcommittee_id == room_id)
+
+
+def _room_of_meeting(session: Session, meeting_id: uuid.UUID) -> uuid.UUID:
+    meeting = session.get(Meeting, meeting_id)
+    assert meeting is not None
+    return meeting.subcommittee_id
+
+
+def _portion_text_in(room_id: uuid.UUID) -> Any:
+    return (
+        select(PortionText.id)
+        .join(Portion, Portion.id == PortionText.portion_id)
+        .join(Minutes, Minutes.id == Portion.minutes_id)
+        .where(Minutes.meeting_id.in_(_meeting_in(room_id)))
+    )
+
+
+def _room_of_portion_text(session: Session, text_id: uuid.UUID) -> uuid.UUID:
+    text = session.get(PortionText, text_id)
+    assert text is not None
+    portion = session.get(Portion, text.portion_id)
+    assert portion is not None
+    minutes = session.get(Minutes, portion.minutes_id)
+    assert minutes is not None
+    return _room_of_meeting(session, minutes.meeting_id)
+
+
+def _meeting_part_column(model: type[Any], name: str) -> SealedColumn:
+    """A sealed column of a row that belongs to a meeting through ``meeting_id``."""
+    return SealedColumn(
+        model, f"{name}_sealed", lambda row: row.field_context(name), "fields",
+        lambda room: model.meeting_id.in_(_meeting_in(room)),
+        room=lambda session, row: _room_of_meeting(session, row.meeting_id),
+    )  # fmt: skip
+
+
+def _attendance_context(row: Attendance) -> FieldContext:
+    session = object_session(row)
+    assert session is not None
+    meeting = session.get(Meeting, row.meeting_id)
+    assert meeting is not None
+    return row.field_context("proxy", int(meeting.level))
+
+
+def _revision_entry_room(session: Session, entry: AgendaRevisionEntry) -> uuid.UUID:
+    revision = session.get(AgendaRevision, entry.revision_id)
+    assert revision is not None
+    return _room_of_meeting(session, revision.meeting_id)
+
+
+def _comment_context(comment: PortionComment) -> FieldContext:
+    session = object_session(comment)
+    assert session is not None
+    text = session.get(PortionText, comment.portion_text_id)
+    assert text is not None
+    return comment.field_context("body", int(text.level))
+
+
 def _output_context(name: str) -> Callable[[Any], FieldContext]:
     return lambda output: output.field_context(name)
+
+
+def _entry_context(name: str) -> Callable[[Any], FieldContext]:
+    return lambda row: row.field_context(name)
 
 
 #: Every sealed value in the database, with the key purpose that seals it and how to find a room's rows.
@@ -123,6 +201,46 @@ SEALED_COLUMNS = [
     ),
     SealedColumn(User, "totp_secret_sealed", lambda u: u.secret_context(), "personal"),
     SealedColumn(Clearance, "evaluation_reference_sealed", lambda c: c.reference_context(), "personal"),
+    SealedColumn(
+        Meeting, "title_sealed", lambda m: m.field_context("title"), "fields",
+        lambda room: Meeting.subcommittee_id == room, room=lambda session, m: m.subcommittee_id,
+    ),
+    SealedColumn(
+        Meeting, "place_sealed", lambda m: m.field_context("place"), "fields",
+        lambda room: Meeting.subcommittee_id == room, room=lambda session, m: m.subcommittee_id,
+    ),
+    _meeting_part_column(AgendaItem, "title"),
+    _meeting_part_column(AgendaItem, "presenter"),
+    _meeting_part_column(Finding, "body"),
+    _meeting_part_column(ActionItem, "title"),
+    SealedColumn(
+        Attendance, "proxy_sealed", _attendance_context, "fields",
+        lambda room: Attendance.meeting_id.in_(_meeting_in(room)),
+        room=lambda session, row: _room_of_meeting(session, row.meeting_id),
+    ),
+    *[
+        SealedColumn(
+            AgendaRevisionEntry, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: AgendaRevisionEntry.revision_id.in_(
+                select(AgendaRevision.id).where(AgendaRevision.meeting_id.in_(_meeting_in(room)))
+            ),
+            room=_revision_entry_room,
+        )
+        for name in ("title", "presenter")
+    ],
+    *[
+        SealedColumn(
+            PortionText, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: PortionText.id.in_(_portion_text_in(room)),
+            room=lambda session, row: _room_of_portion_text(session, row.id),
+        )
+        for name in ("heading", "body")
+    ],
+    SealedColumn(
+        PortionComment, "body_sealed", _comment_context, "fields",
+        lambda room: PortionComment.portion_text_id.in_(_portion_text_in(room)),
+        room=lambda session, row: _room_of_portion_text(session, row.portion_text_id),
+    ),
     # Think-tank outputs belong to no room: the system's ``fields`` key (`rotate-dek system` re-seals them).
     *[
         SealedColumn(ThinkTankOutput, f"{name}_sealed", _output_context(name), "fields")

@@ -23,7 +23,20 @@ from portal.documents.models import (
     DocumentReclassification,
     DocumentVersion,
 )
+from portal.exports.models import ExportRecord
+from portal.meetings.models import (
+    ActionItem,
+    AgendaItem,
+    AgendaLink,
+    AgendaRevision,
+    AgendaRevisionEntry,
+    Attendance,
+    CalendarFeed,
+    Finding,
+    Meeting,
+)
 from portal.meta import PortalMeta
+from portal.minutes.models import Minutes, MinutesRevision, Portion, PortionComment, PortionText
 from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
@@ -31,10 +44,17 @@ from portal.security.key_models import DataKeyRecord
 from portal.thinktank.models import OutputAttachment, OutputCaveat, ThinkTankOutput
 
 __all__ = [
+    "ActionItem",
+    "AgendaItem",
+    "AgendaLink",
+    "AgendaRevision",
+    "AgendaRevisionEntry",
     "AttachmentChunk",
+    "Attendance",
     "AuditChainHead",
     "AuditEntry",
     "Base",
+    "CalendarFeed",
     "Caveat",
     "Clearance",
     "DataKeyRecord",
@@ -45,15 +65,23 @@ __all__ = [
     "DocumentReader",
     "DocumentReclassification",
     "DocumentVersion",
+    "ExportRecord",
+    "Finding",
     "Invitation",
     "LoginAttempt",
     "LoginLockout",
     "LoginSession",
+    "Meeting",
     "Membership",
+    "Minutes",
+    "MinutesRevision",
     "Organization",
     "OutputAttachment",
     "OutputCaveat",
     "PortalMeta",
+    "Portion",
+    "PortionComment",
+    "PortionText",
     "RecoveryCode",
     "SearchToken",
     "Subcommittee",

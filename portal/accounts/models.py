@@ -51,6 +51,8 @@ class User(UUIDPrimaryKey, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
     locale: Mapped[str] = mapped_column(String(8), default="ja")
+    #: IANA time zone meetings are shown in (they are kept in UTC and scheduled in Asia/Tokyo by default).
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo", server_default="Asia/Tokyo")
     #: Suspended users cannot sign in and lose every session at once.
     is_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Base32 TOTP secret (RFC 6238), sealed with the system ``personal`` key.

@@ -24,6 +24,8 @@ class Subcommittee(UUIDPrimaryKey, Base):
     description_en: Mapped[str] = mapped_column(Text, default="")
     #: The highest level of material the room may hold.
     max_level: Mapped[Level] = mapped_column(LevelType(), default=Level.CONFIDENTIAL)
+    #: Members (chairs and members, not observers) present for the meeting to decide; None: a majority.
+    quorum: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None]
 

@@ -29,9 +29,11 @@ from portal.enums import (
     ClearanceBasis,
     Level,
     OrganizationKind,
+    ReleaseMarking,
     Role,
     RoomRole,
 )
+from portal.meetings.models import Meeting
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import audit
 from portal.security.audit import Actor
@@ -739,3 +741,170 @@ def grant_for_listed_output(subject: Subject, output: ThinkTankOutput) -> Grant:
     if not decision.allowed:
         raise AccessDenied(decision, conceal=True)
     return Grant(decision, subject.user_id, "output", str(output.id), output.level)
+
+
+# --- meetings and their parts ---------------------------------------------------------------------
+#
+# A meeting is seen by the members of its room cleared for the meeting's level (its title and place). Its
+# parts (agenda items, findings, action items, minutes portions) are each read under the rules for a
+# document: room, level, caveats, named readers, CESI. A part one may not read is shown as a withheld line.
+# The secretariat members of the room and its chair run the meeting; only the chair approves minutes.
+
+
+class MarkedPart(Protocol):
+    """What the rules look at on a part of a meeting (see ``portal.meetings.marking.PartMarking``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def level(self) -> Level: ...
+
+    @property
+    def release(self) -> ReleaseMarking: ...
+
+    @property
+    def caveat_codes(self) -> frozenset[str]: ...
+
+    @property
+    def named_reader_ids(self) -> frozenset[uuid.UUID]: ...
+
+    @property
+    def origin_organization_id(self) -> uuid.UUID: ...
+
+    @property
+    def release_organization_ids(self) -> frozenset[uuid.UUID]: ...
+
+
+def _content_denial(subject: Subject, rule: str) -> Decision | None:
+    if subject.is_suspended:
+        return deny(rule, "ACCOUNT_SUSPENDED")
+    if not subject.reads_content:
+        return deny(rule, "ROLE_NO_CONTENT")
+    return None
+
+
+def decide_see_meeting(subject: Subject, meeting: Meeting) -> Decision:
+    rule = "meeting.read"
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if meeting.subcommittee_id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    denial = _clearance_denial(subject, meeting.level, rule)
+    return denial if denial is not None else allow(rule)
+
+
+def visible_meetings(subject: Subject) -> ColumnElement[bool]:
+    """SQL condition on Meeting, equal to :func:`decide_see_meeting` for every meeting."""
+    if not subject.reads_content or not subject.room_ids:
+        return false()
+    level = subject.valid_level
+    level_clause = Meeting.level <= int(level) if level is not None else Meeting.level == int(Level.PUBLIC)
+    return and_(Meeting.subcommittee_id.in_(subject.room_ids), level_clause)
+
+
+def decide_read_part(subject: Subject, room_id: uuid.UUID, part: MarkedPart, rule: str) -> Decision:
+    """A part of a meeting, rule by rule as :func:`decide_read_document` (caveats by their codes)."""
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if room_id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    denial = _clearance_denial(subject, part.level, rule)
+    if denial is not None:
+        return denial
+    codes = part.caveat_codes
+    if GOV_ONLY_CODE in codes and not subject.is_government:
+        return deny(rule, "GOV_ONLY")
+    if not (codes - {GOV_ONLY_CODE}) <= subject.compartments:
+        return deny(rule, "CAVEAT_MISSING")
+    readers = part.named_reader_ids
+    if (readers or part.level == Level.CESI) and subject.user_id not in readers:
+        return deny(rule, "NOT_NAMED_READER")
+    if part.level == Level.CESI:
+        if not subject.clearance_from_evaluation:
+            return deny(rule, "NO_SUITABILITY_EVALUATION")
+        if not (subject.is_government or subject.organization_qualified):
+            return deny(rule, "ORG_NOT_QUALIFIED")
+    return allow(rule)
+
+
+def decide_manage_meeting(subject: Subject, room: Subcommittee, rule: str = "meeting.manage") -> Decision:
+    """Schedule, change and run a room's meetings: the room's chair, or a secretariat member of the room."""
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if room.archived_at is not None or room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if room.id not in steward_room_ids(subject):
+        return deny(rule, "NOT_SECRETARIAT_OR_CHAIR")
+    return allow(rule)
+
+
+def decide_mark_part(subject: Subject, room: Subcommittee, marking: Marking, rule: str) -> Decision:
+    """Write a part under a marking: manage the meeting, within one's own clearance and caveats, and within
+    what the room may hold."""
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    denial = _marking_denial(subject, marking, rule)
+    if denial is not None:
+        return denial
+    if marking.level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    return allow(rule)
+
+
+def decide_answer_attendance(subject: Subject, meeting: Meeting) -> Decision:
+    """Members answer for themselves (observers too: they may attend, they do not vote)."""
+    decision = decide_see_meeting(subject, meeting)
+    return Decision(decision.allowed, "meeting.attendance", decision.reason)
+
+
+def decide_approve_minutes(subject: Subject, room: Subcommittee) -> Decision:
+    rule = "minutes.approve"
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if room.archived_at is not None or room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if subject.room_roles.get(room.id) != RoomRole.CHAIR:
+        return deny(rule, "NOT_CHAIR")
+    return allow(rule)
+
+
+def decide_review_portion(
+    subject: Subject, room_id: uuid.UUID, part: MarkedPart, is_attendee: bool
+) -> Decision:
+    """Comment on a portion of circulated minutes: an attendee of the meeting who may read the portion."""
+    rule = "minutes.review"
+    read = decide_read_part(subject, room_id, part, rule)
+    if not read.allowed:
+        return read
+    if not is_attendee:
+        return deny(rule, "NOT_ATTENDEE")
+    return allow(rule)
+
+
+def decide_release(subject: Subject, part: MarkedPart) -> Decision:
+    """Whether the subject may take this part out of the portal in an export (TLP 2.0, DESIGN.md §2):
+    RED only its named readers; AMBER+STRICT only people of its originating organisation; AMBER people of
+    the originating organisation and of the organisations named on it; GREEN and CLEAR anyone who reads it."""
+    rule = "export.release"
+    if part.release == ReleaseMarking.RED and subject.user_id not in part.named_reader_ids:
+        return deny(rule, "RELEASE_RESTRICTED")
+    if part.release == ReleaseMarking.AMBER_STRICT and subject.organization_id != part.origin_organization_id:
+        return deny(rule, "RELEASE_RESTRICTED")
+    if part.release == ReleaseMarking.AMBER and subject.organization_id not in (
+        part.release_organization_ids | {part.origin_organization_id}
+    ):
+        return deny(rule, "RELEASE_RESTRICTED")
+    return allow(rule)
+
+
+def grant_for_part(subject: Subject, decision: Decision, object_type: str, part: MarkedPart) -> Grant:
+    """A part already decided readable (withheld parts are never opened)."""
+    if not decision.allowed:
+        raise AccessDenied(decision, conceal=True)
+    return Grant(decision, subject.user_id, object_type, str(part.id), part.level)

@@ -1,0 +1,1 @@
+"""Meetings of a room: schedule, agenda, attendance, findings and action items."""
