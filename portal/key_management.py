@@ -210,6 +210,9 @@ SEALED_COLUMNS = [
         lambda room: Meeting.subcommittee_id == room, room=lambda session, m: m.subcommittee_id,
     ),
     _meeting_part_column(AgendaItem, "title"),
+    _meeting_part_column(AgendaItem, "classification_reason"),
+    _meeting_part_column(Finding, "classification_reason"),
+    _meeting_part_column(ActionItem, "classification_reason"),
     _meeting_part_column(AgendaItem, "presenter"),
     _meeting_part_column(Finding, "body"),
     _meeting_part_column(ActionItem, "title"),
@@ -226,7 +229,7 @@ SEALED_COLUMNS = [
             ),
             room=_revision_entry_room,
         )
-        for name in ("title", "presenter")
+        for name in ("title", "presenter", "classification_reason")
     ],
     *[
         SealedColumn(
@@ -234,7 +237,7 @@ SEALED_COLUMNS = [
             lambda room: PortionText.id.in_(_portion_text_in(room)),
             room=lambda session, row: _room_of_portion_text(session, row.id),
         )
-        for name in ("heading", "body")
+        for name in ("heading", "body", "classification_reason")
     ],
     SealedColumn(
         PortionComment, "body_sealed", _comment_context, "fields",

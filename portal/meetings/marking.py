@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.enums import Level, ReleaseMarking
@@ -25,6 +26,9 @@ def join_codes(values: Iterable[object]) -> str:
 class PartMarking:
     """Level, caveats, named readers and release marking of one part."""
 
+    if TYPE_CHECKING:  # every part has a UUID primary key (UUIDPrimaryKey)
+        id: uuid.UUID
+
     level: Mapped[Level] = mapped_column(LevelType(), default=Level.RESTRICTED)
     release: Mapped[ReleaseMarking] = mapped_column(
         enum_column_type(ReleaseMarking, length=16), default=ReleaseMarking.GREEN
@@ -36,6 +40,8 @@ class PartMarking:
     reader_ids_text: Mapped[str] = mapped_column(Text, default="")
     #: For TLP:AMBER, the organisations (ids) besides the originator's whose readers may export the part.
     release_organization_ids_text: Mapped[str] = mapped_column(Text, default="")
+    #: Why the part is classified (sealed like its text); required at CONFIDENTIAL and above.
+    classification_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: The originating organisation: TLP:AMBER+STRICT parts are exported only by its people.
     origin_organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
 

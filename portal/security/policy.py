@@ -908,3 +908,19 @@ def grant_for_part(subject: Subject, decision: Decision, object_type: str, part:
     if not decision.allowed:
         raise AccessDenied(decision, conceal=True)
     return Grant(decision, subject.user_id, object_type, str(part.id), part.level)
+
+
+def decide_schedule_meeting(subject: Subject, room: Subcommittee, level: Level) -> Decision:
+    """Schedule or change a meeting at ``level``: manage the room's meetings, within one's own clearance
+    and what the room may hold (a meeting's level covers only its title and place: no reason is asked)."""
+    rule = "meeting.schedule"
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if level > Level.PUBLIC and (subject.valid_level is None or subject.valid_level < level):
+        return deny(rule, "CLASSIFY_ABOVE_CLEARANCE")
+    if level == Level.CESI:
+        return deny(rule, "MEETING_LEVEL_CAPPED")
+    if level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    return allow(rule)

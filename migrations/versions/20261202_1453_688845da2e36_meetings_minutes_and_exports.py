@@ -1,8 +1,8 @@
 """meetings minutes and exports
 
-Revision ID: 0be6299af156
+Revision ID: 688845da2e36
 Revises: f1388fa22792
-Created: 2026-12-02 14:51:41.805968
+Created: 2026-12-02 14:53:23.144218
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0be6299af156"
+revision: str = "688845da2e36"
 down_revision: str | None = "f1388fa22792"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("caveat_codes_text", sa.String(length=400), nullable=False),
         sa.Column("reader_ids_text", sa.Text(), nullable=False),
         sa.Column("release_organization_ids_text", sa.Text(), nullable=False),
+        sa.Column("classification_reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("origin_organization_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["meeting_id"],
@@ -269,6 +270,7 @@ def upgrade() -> None:
         sa.Column("caveat_codes_text", sa.String(length=400), nullable=False),
         sa.Column("reader_ids_text", sa.Text(), nullable=False),
         sa.Column("release_organization_ids_text", sa.Text(), nullable=False),
+        sa.Column("classification_reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("origin_organization_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agenda_item_id"],
@@ -321,6 +323,7 @@ def upgrade() -> None:
         sa.Column("caveat_codes_text", sa.String(length=400), nullable=False),
         sa.Column("reader_ids_text", sa.Text(), nullable=False),
         sa.Column("release_organization_ids_text", sa.Text(), nullable=False),
+        sa.Column("classification_reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("origin_organization_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agenda_item_id"], ["agenda_items.id"], name=op.f("fk_findings_agenda_item_id_agenda_items")
@@ -420,6 +423,7 @@ def upgrade() -> None:
         sa.Column("caveat_codes_text", sa.String(length=400), nullable=False),
         sa.Column("reader_ids_text", sa.Text(), nullable=False),
         sa.Column("release_organization_ids_text", sa.Text(), nullable=False),
+        sa.Column("classification_reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("origin_organization_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_action_items_created_by_id_users")
@@ -474,6 +478,7 @@ def upgrade() -> None:
         sa.Column("caveat_codes_text", sa.String(length=400), nullable=False),
         sa.Column("reader_ids_text", sa.Text(), nullable=False),
         sa.Column("release_organization_ids_text", sa.Text(), nullable=False),
+        sa.Column("classification_reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("origin_organization_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["origin_organization_id"],
