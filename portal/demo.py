@@ -29,6 +29,7 @@ from portal.enums import (
     RoomRole,
     SubcommitteeKind,
 )
+from portal.meetings import demo as meetings_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
@@ -531,6 +532,7 @@ def load(session: Session) -> None:
     session.flush()
     _load_caveats_and_documents(session, users, rooms, now)
     thinktank_demo.load(session, users, rooms, now)
+    meetings_demo.load(session, users, rooms, now)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 
