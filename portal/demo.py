@@ -532,7 +532,8 @@ def load(session: Session) -> None:
     session.flush()
     _load_caveats_and_documents(session, users, rooms, now)
     thinktank_demo.load(session, users, rooms, now)
-    meetings_demo.load(session, users, rooms, now)
+    meetings = meetings_demo.load(session, users, rooms, now)
+    del meetings  # the agenda, attendance, findings and minutes demos take it from here
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 
