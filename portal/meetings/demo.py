@@ -1,5 +1,5 @@
-"""Demo meetings: one upcoming meeting per demo room (and a past one in the minerals room), scheduled by the room's secretariat or chair through
-the same service as the web form (so the policy decides and the audit trail records them)."""
+"""Demo meetings: one upcoming meeting per demo room (and a past one in the minerals room), scheduled by the
+room's secretariat or chair through the same service as the web form (so the policy decides and the audit trail records them)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ MEETINGS = [
                 "中央合同庁舎第8号館 3階 会議室B", 14, 14, 90, Level.RESTRICTED),
     DemoMeeting("agi-2", "agi", "takahashi@mic.example.jp", "第2回 AGI分科会(業種横断リスクの論点整理)",
                 "オンライン(Web会議)", 10, 15, 90, Level.PUBLIC),
-    DemoMeeting("shipbuilding-4", "shipbuilding", "sato@cao.example.jp", "第4回 造船分科会(海底ケーブル敷設船の確保)",
+    DemoMeeting("shipbuilding-4", "shipbuilding", "sato@cao.example.jp",
+                "第4回 造船分科会(海底ケーブル敷設船の確保)",
                 "国土交通省 11階 特別会議室", 21, 10, 120, Level.RESTRICTED),
 ]  # fmt: skip
 
