@@ -1,5 +1,6 @@
 """Demo meetings: one upcoming meeting per demo room (and a past one in the minerals room), scheduled by the
-room's secretariat or chair through the same service as the web form (so the policy decides and the audit trail records them)."""
+room's secretariat or chair through the same service as the web form (so the policy decides and the audit
+trail records them)."""
 
 from __future__ import annotations
 
