@@ -1,4 +1,4 @@
-"""The `portal` command: db, demo, users, keys, serve."""
+"""The `portal` command: db, demo, users, audit, keys, search, exports, serve."""
 
 from __future__ import annotations
 
@@ -421,6 +421,34 @@ def search_reindex(room: str | None) -> None:
 
 def _scope_id(scope: Any) -> uuid.UUID | None:
     return scope.id if scope is not None else None
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+#: `portal exports verify` exits 0 for an unaltered export, 1 for an altered file (it claims an export id),
+#: 3 for a file that is not an export (2 is click's usage error).
+VERIFY_EXIT_CODES = {"unaltered": 0, "altered": 1, "unknown": 3}
+
+
+@cli.group()
+def exports() -> None:
+    """Exports (PDF, DOCX, Markdown) made for their readers."""
+
+
+@exports.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+def exports_verify(file: str) -> None:
+    """Whether FILE is an unaltered export of this portal, and for whom it was made (exit 0 only then)."""
+    from portal.exports import service as export_service
+    from portal.security.audit import Actor
+
+    with open(file, "rb") as handle:
+        file_bytes = handle.read()
+    with _database().session_scope() as session:
+        result = export_service.verify(session, file_bytes, Actor.system())
+        click.echo(f"{file}: {result.message}")
+        click.echo(f"sha256 {result.sha256}")
+    sys.exit(VERIFY_EXIT_CODES[result.status.value])
 
 
 # --- serve ----------------------------------------------------------------------------------------

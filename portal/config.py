@@ -57,6 +57,10 @@ class Settings:
     #: A material whose supply is more concentrated than this (Herfindahl–Hirschman index, 0–10000) is
     #: highlighted on supply-chain charts.
     thinktank_hhi_threshold: int = 2500
+    #: The TrueType font embedded in PDF exports (a path); empty: found from the system (fontconfig).
+    export_font_path: str = ""
+    #: The East Asian font named in DOCX exports (the reader's word processor supplies it).
+    export_docx_font: str = "IPAexGothic"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,6 +101,8 @@ _ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
     "PORTAL_SMTP_PASSWORD": ("mail", "smtp_password", str),
     "PORTAL_MAIL_FROM": ("mail", "mail_from", str),
     "PORTAL_THINKTANK_HHI_THRESHOLD": ("thinktank", "hhi_threshold", int),
+    "PORTAL_EXPORT_FONT": ("exports", "font_path", str),
+    "PORTAL_EXPORT_DOCX_FONT": ("exports", "docx_east_asian_font", str),
 }
 
 
@@ -174,6 +180,8 @@ def load_settings(
         smtp_password=str(raw["mail"]["smtp_password"]),
         mail_from=str(raw["mail"]["mail_from"]),
         thinktank_hhi_threshold=int(raw.get("thinktank", {}).get("hhi_threshold", 2500)),
+        export_font_path=str(raw.get("exports", {}).get("font_path", "")),
+        export_docx_font=str(raw.get("exports", {}).get("docx_east_asian_font", "IPAexGothic")),
         extra={key: value for key, value in raw.items() if key == "testing"},
     )
     check_settings(settings)
