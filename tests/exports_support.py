@@ -91,7 +91,7 @@ class Reader:
 
 
 TANAKA = Reader("田中 浩", "経済産業省", Level.CESI, frozenset({GOV_ONLY_CODE, "MINERALS-SUPPLY"}))
-KOBAYASHI = Reader("小林 さくら", "東都大学 先端政策研究センター", Level.RESTRICTED, frozenset())
+KOBAYASHI = Reader("小林 聡", "東都大学 先端政策研究センター", Level.RESTRICTED, frozenset())
 
 
 def may_read(reader: Reader, spec: PartSpec) -> bool:

@@ -149,7 +149,7 @@ def refusal_message(check: ReleaseCheck) -> str:
         if positions:
             lines.append(
                 gettext(
-                    "Parts %(positions)s: %(explanation)s",
+                    "Parts in positions %(positions)s: %(explanation)s",
                     positions=", ".join(positions),
                     explanation=explanations[release],
                 )

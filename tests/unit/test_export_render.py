@@ -280,7 +280,7 @@ def test_english_copy_carries_both_notices() -> None:
 
     assert f"{WITHHELD_NOTICE_JA} / {WITHHELD_NOTICE_EN}" in text
     assert "RESTRICTED (取扱注意) | TLP:AMBER" in text
-    assert "Made for 小林 さくら (東都大学 先端政策研究センター)" in text
+    assert "Made for 小林 聡 (東都大学 先端政策研究センター)" in text
 
 
 def test_the_watermark_time_is_japan_time() -> None:
