@@ -10,7 +10,7 @@ COMPILED   := $(CATALOGUES:.po=.mo)
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench bench-scale translations extract-messages clean
+.PHONY: setup run test lint bench bench-exports bench-scale translations extract-messages clean
 
 setup: $(STAMP) $(COMPILED)
 
@@ -46,6 +46,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Exports only (bench/README.md): minutes of 50 pages and a meeting pack of 200, PDF, DOCX and Markdown.
+bench-exports: setup
+	$(BIN)/python bench/export_bench.py
 
 # The portal at scale over HTTP (bench/README.md): seed (or finish seeding) one PostgreSQL database per size,
 # then measure each with concurrent clients, then print how the figures grow. Takes several minutes.

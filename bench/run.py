@@ -9,7 +9,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 #: Each benchmark is a script run with this Python; extra arguments are passed to every one of them.
-BENCHMARKS = ["seal_cost.py"]
+BENCHMARKS = ["seal_cost.py", "export_bench.py"]
 
 
 def main(argv: list[str]) -> int:
