@@ -15,6 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
+from portal.config import load_settings
 from portal.enums import GOV_ONLY_CODE, Level, ReleaseMarking
 from portal.exports.document import (
     WITHHELD_NOTICE_EN,
@@ -27,6 +28,7 @@ from portal.exports.docx import render_docx
 from portal.exports.fonts import ExportFontMissing, find_font, is_truetype
 from portal.exports.markdown import render_markdown
 from portal.exports.pdf import render_pdf
+from portal.exports.service import ExportFormat, render
 from tests.exports_support import KOBAYASHI, TANAKA, all_specs, body_of, build_copy, may_read
 
 NOTO_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -302,3 +304,40 @@ def test_font_discovery_skips_cff_and_refuses_a_bad_configuration(tmp_path: Path
         render_pdf(build_copy(TANAKA), font_path=not_a_font)
     with pytest.raises(ExportFontMissing):
         find_font(tmp_path / "missing.ttf")
+
+
+def test_the_fonts_are_configurable(tmp_path: Path) -> None:
+    defaults = load_settings(environ={})
+    assert (defaults.export_font_path, defaults.export_docx_font) == ("", "IPAexGothic")
+    not_a_font = tmp_path / "font.ttf"
+    not_a_font.write_bytes(b"not a font")
+    settings = load_settings(
+        environ={"PORTAL_EXPORT_FONT": str(not_a_font), "PORTAL_EXPORT_DOCX_FONT": "Yu Gothic"}
+    )
+    assert (settings.export_font_path, settings.export_docx_font) == (str(not_a_font), "Yu Gothic")
+    document = build_copy(KOBAYASHI)
+
+    with pytest.raises(ExportFontMissing, match=str(not_a_font)):
+        render(document, ExportFormat.PDF, settings)
+    assert b'w:eastAsia="Yu Gothic"' in zipfile.ZipFile(
+        io.BytesIO(render(document, ExportFormat.DOCX, settings))
+    ).read("word/document.xml")
+    assert render(document, ExportFormat.PDF, defaults).startswith(b"%PDF")
+
+
+def test_markup_and_control_characters_typed_in_a_part_come_out_as_text_in_pdf_and_docx(
+    tmp_path: Path,
+) -> None:
+    document = build_copy(KOBAYASHI)
+    typed = ExportPart("<b>見出し</b> & \x07", "本文 <i>斜体</i> &amp; \x00\x1b 髙﨑\n次の行", Level.PUBLIC)
+    document.sections[0].parts.append(typed)
+    pdf = tmp_path / "typed.pdf"
+    pdf.write_bytes(render_pdf(document))
+
+    text = squeeze("".join(pdf_pages(pdf)))
+    body, _headers, _footers, _opened = docx_texts(render_docx(document))
+
+    assert "<b>見出し</b>&" in text
+    assert "本文<i>斜体</i>&amp;髙﨑次の行" in text
+    assert "<b>見出し</b> & " in body
+    assert "本文 <i>斜体</i> &amp;  髙﨑\n次の行" in body
