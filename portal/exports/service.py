@@ -28,6 +28,7 @@ from portal.exports.document import (
     LEVEL_WORDS_EN,
     LEVEL_WORDS_JA,
     ExportDocument,
+    ExportReader,
 )
 from portal.exports.docx import render_docx
 from portal.exports.markdown import render_markdown
@@ -158,6 +159,12 @@ def refusal_message(check: ReleaseCheck) -> str:
 
 
 # --- rendering and the register -------------------------------------------------------------------
+
+
+def reader_of(user: User, locale: str) -> ExportReader:
+    """The reader a copy is made for, named as on the copy's watermark (organisation in the locale)."""
+    organisation = user.organization.name_en if locale == "en" else user.organization.name_ja
+    return ExportReader(user.id, user.display_name, organisation, user.organization_id)
 
 
 def render(document: ExportDocument, file_format: ExportFormat, settings: Settings) -> bytes:
@@ -333,8 +340,7 @@ def _describe(session: Session, record: ExportRecord) -> str:
     organisation = session.get(Organization, record.organization_id)
     reader_name = reader.display_name if reader else str(record.reader_id)
     organisation_name = organisation.name_ja if organisation else str(record.organization_id)
-    made_at = record.created_at
-    when = made_at.astimezone(EXPORT_TIMEZONE) if made_at.tzinfo else made_at
+    when = record.created_at.astimezone(EXPORT_TIMEZONE)
     caveats = f", caveats {record.caveat_codes_text}" if record.caveat_codes_text else ""
     level = Level(record.highest_level)
     return (

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.cli import cli
 from portal.config import _ENVIRONMENT_KEYS
 from portal.db import Database
@@ -224,3 +225,14 @@ def test_portal_exports_verify_exit_codes(demo: Database, tmp_path: Path) -> Non
     assert "not an export of this portal" in output
 
     assert len(audit_entries(demo, "export.verify")) == 3
+
+
+def test_reader_of_names_the_reader_as_the_watermark_does(demo: Database) -> None:
+    with demo.session_scope() as session:
+        user = session.scalars(select(User).where(User.email == "kobayashi@toto-u.example.jp")).one()
+
+        japanese, english = service.reader_of(user, "ja"), service.reader_of(user, "en")
+
+        assert (japanese.user_id, japanese.organization_id) == (user.id, user.organization_id)
+        assert (japanese.name, japanese.organisation) == ("小林 聡", "東都大学 先端政策研究センター")
+        assert english.organisation == user.organization.name_en != japanese.organisation
