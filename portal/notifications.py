@@ -1,11 +1,21 @@
 """E-mail notifications about meetings: who is told, in which language, and when.
 
-Services *queue* an event in the transaction that causes it::
+Services *queue* an event in the transaction that causes it, after the change (and its audit entry)::
 
     notifications.queue(session, subject, EventKind.AGENDA_PUBLISHED, meeting.id)
+    notifications.queue(session, subject, EventKind.MEETING_CONVENED, meeting.id)
+    notifications.queue(session, subject, EventKind.MEETING_CHANGED, meeting.id)      # incl. cancelled
+    notifications.queue(session, subject, EventKind.MINUTES_CIRCULATED, meeting.id,
+                        recipient_ids=attendee_ids)                                  # or None: the room
+    notifications.queue(session, subject, EventKind.MINUTES_PUBLISHED, meeting.id)
+    notifications.queue(session, subject, EventKind.ACTION_ASSIGNED, action.meeting_id,
+                        recipient_ids={action.owner_id})
 
-and the mail goes out only **after that transaction commits** (an after-commit listener, installed by
-``create_app``); a rollback forgets the queue. Sending never breaks the request: every failure is logged.
+and the mail goes out only **after that transaction commits** (an after-commit listener on the app's
+session factory, installed by ``create_app``), synchronously, over one SMTP connection; a rollback forgets
+the queue, and the same event queued twice in one transaction goes out once. Sending never breaks the
+request: every failure is logged (an unreachable server fails the whole batch at once, not per member).
+Links point at ``<portal_url or the request's address>/meetings/<id>``.
 
 What a message carries is fixed here and is PUBLIC by construction: the room's name, the kind of event, the
 meeting's date and time, and a link to the portal. Never a meeting title (a title may be RESTRICTED), a
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +40,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import Flask, has_request_context, request
+from flask import Flask, has_app_context, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -156,7 +167,8 @@ def deliver(app: Flask, settings: Settings, engine: Engine, queued: list[Notific
         return 0
     try:
         base = link_base(settings)
-        with app.app_context(), Session(bind=engine) as session:
+        context: AbstractContextManager[Any] = nullcontext() if has_app_context() else app.app_context()
+        with context, Session(bind=engine) as session:
             messages: list[tuple[Notification, User, mail.Outgoing]] = []
             for notification in queued:
                 messages.extend(_messages_for(session, notification, base))
