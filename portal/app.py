@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import errors, i18n
+from portal import errors, i18n, notifications
 from portal.config import PROJECT_ROOT, Settings, development_secret_key, load_settings
 from portal.db import Database, close_request_session
 from portal.security import web
@@ -100,6 +100,7 @@ def create_app(config: dict[str, Any] | Settings | None = None, *, verify_keys: 
     app.teardown_appcontext(close_request_session)
     _register_blueprints(app)
     _register_template_helpers(app)
+    notifications.install(app)
     if verify_keys:
         check_keys(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.admin_views import blueprint as admin
     from portal.accounts.views import blueprint as accounts
     from portal.auditing.views import blueprint as audit_views
+    from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
     from portal.rooms.views import blueprint as rooms
@@ -124,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_views)
     app.register_blueprint(search)
     app.register_blueprint(thinktank)
+    app.register_blueprint(calendars)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -54,6 +54,9 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "portal@localhost"
+    #: The portal's address as members reach it (e.g. https://portal.example.go.jp), for links in e-mails
+    #: and calendar entries. Empty: the address of the request that caused them.
+    portal_url: str = ""
     #: A material whose supply is more concentrated than this (Herfindahl–Hirschman index, 0–10000) is
     #: highlighted on supply-chain charts.
     thinktank_hhi_threshold: int = 2500
@@ -100,6 +103,7 @@ _ENVIRONMENT_KEYS: dict[str, tuple[str | None, str, type]] = {
     "PORTAL_SMTP_USERNAME": ("mail", "smtp_username", str),
     "PORTAL_SMTP_PASSWORD": ("mail", "smtp_password", str),
     "PORTAL_MAIL_FROM": ("mail", "mail_from", str),
+    "PORTAL_URL": ("mail", "portal_url", str),
     "PORTAL_THINKTANK_HHI_THRESHOLD": ("thinktank", "hhi_threshold", int),
     "PORTAL_EXPORT_FONT": ("exports", "font_path", str),
     "PORTAL_EXPORT_DOCX_FONT": ("exports", "docx_east_asian_font", str),
@@ -179,6 +183,7 @@ def load_settings(
         smtp_username=str(raw["mail"]["smtp_username"]),
         smtp_password=str(raw["mail"]["smtp_password"]),
         mail_from=str(raw["mail"]["mail_from"]),
+        portal_url=str(raw["mail"].get("portal_url", "")).rstrip("/"),
         thinktank_hhi_threshold=int(raw.get("thinktank", {}).get("hhi_threshold", 2500)),
         export_font_path=str(raw.get("exports", {}).get("font_path", "")),
         export_docx_font=str(raw.get("exports", {}).get("docx_east_asian_font", "IPAexGothic")),

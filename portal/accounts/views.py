@@ -15,6 +15,7 @@ from portal.accounts import admin_service, service
 from portal.accounts.admin_forms import AcceptInvitationForm
 from portal.accounts.forms import ConfirmForm, LocaleForm, LoginForm, PasswordChangeForm, SecondFactorForm
 from portal.accounts.models import User
+from portal.calendars import feeds as calendar_feeds
 from portal.db import request_session, utcnow
 from portal.errors import render_error
 from portal.rooms import service as rooms_service
@@ -299,6 +300,7 @@ def _render_account(
             compartments=admin_service.held_compartments(request_session(), user, now),
             rooms=rooms_service.rooms_for(request_session(), current_subject(), now),
             sessions=service.active_sessions(request_session(), user),
+            calendar_feeds=calendar_feeds.active_feeds(request_session(), user),
             current_session_id=current_session().record_id,
             password_form=password_form or PasswordChangeForm(formdata=None),
             confirm_form=ConfirmForm(formdata=None),

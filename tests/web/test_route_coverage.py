@@ -19,8 +19,9 @@ from sqlalchemy import select
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
 from portal.config import PROJECT_ROOT
-from portal.db import Database
+from portal.db import Database, utcnow
 from portal.documents.models import DocumentAttachment
+from portal.meetings.models import Meeting
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
 from portal.thinktank.demo import OUTPUTS
@@ -432,6 +433,18 @@ CASES: list[Case] = [
     # served to everyone
     Case("health.healthz", "GET", {}, rows(anonymous=OK, signed_in=OK)),
     Case("static", "GET", {"filename": "static_file"}, rows(anonymous=OK, signed_in=OK)),
+    # --- calendars ---
+    Case("calendars.meeting_ics", "GET", {"meeting_id": "minerals_meeting"}, rows(**MINERALS_MEMBERS),
+         "RESTRICTED, their room"),
+    Case("calendars.meeting_ics", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND),
+         "PUBLIC, a room they are not in"),
+    Case("calendars.meeting_ics", "GET", {"meeting_id": "no_meeting"}, rows(signed_in=NOT_FOUND),
+         "no such meeting"),
+    Case("calendars.feed", "GET", {"token": "bogus_feed_token"}, EVERYONE_NOT_FOUND,
+         "no sign-in: the token is the credential"),
+    Case("calendars.create_feed", "POST", {}, rows(signed_in=OK), "the address is shown once"),
+    Case("calendars.revoke_feed", "POST", {"feed_id": "no_feed"}, rows(signed_in=NOT_FOUND),
+         "not a feed of theirs"),
     # last: it ends the session every later request would need
     Case("accounts.logout", "POST", {}, rows(anonymous=TO_LOGIN, signed_in=TO_LOGIN)),
 ]  # fmt: skip
@@ -505,6 +518,20 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "invalid_token": "not-a-valid-invitation-token",
             "version_1": "1",
             "no_version": "99",
+            # --- calendars ---
+            "minerals_meeting": one(
+                select(Meeting.id)
+                .join(Subcommittee, Subcommittee.id == Meeting.subcommittee_id)
+                .where(Subcommittee.name_ja == "重要鉱物分科会", Meeting.starts_at > utcnow())
+            ),
+            "agi_meeting": one(
+                select(Meeting.id)
+                .join(Subcommittee, Subcommittee.id == Meeting.subcommittee_id)
+                .where(Subcommittee.name_ja == "AGI分科会")
+            ),
+            "no_meeting": str(uuid.uuid4()),
+            "bogus_feed_token": "A" * 43,
+            "no_feed": str(uuid.uuid4()),
         }
     static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
     assert static_files, "no static file to request"
