@@ -513,7 +513,10 @@ def create_caveat() -> ResponseReturnValue:
 
 
 def _quorum_form(room: Subcommittee, **kwargs: Any) -> QuorumForm:
-    return QuorumForm(prefix=f"quorum-{room.id.hex}", **kwargs)
+    """One form per room on the page: the same field name, an id of its own."""
+    form = QuorumForm(**kwargs)
+    form.quorum.id = form.quorum.label.field_id = f"quorum-{room.id.hex}"
+    return form
 
 
 def _render_rooms(

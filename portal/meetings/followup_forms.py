@@ -72,9 +72,10 @@ class RecordAttendanceForm(FlaskForm):
             self.field_of(user_id).data = "" if present is None else "present" if present else "absent"
 
     def presence(self) -> dict[uuid.UUID, bool | None]:
+        """The choices sent (a member the form did not carry is left as recorded)."""
         chosen: dict[uuid.UUID, bool | None] = {}
         for name, field in self._fields.items():
-            if name.startswith(self.PREFIX):
+            if name.startswith(self.PREFIX) and field.raw_data:
                 value = field.data or ""
                 chosen[uuid.UUID(name.removeprefix(self.PREFIX))] = None if not value else value == "present"
         return chosen

@@ -16,7 +16,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.db import request_session, utcnow
 from portal.i18n import REASON_MESSAGES
 from portal.meetings import attendance, findings
-from portal.meetings.access import open_part
+from portal.meetings.access import open_part, require_meeting
 from portal.meetings.followup_forms import (
     RESPONSE_LABELS,
     RETURN_TO,
@@ -453,6 +453,8 @@ def _back(meeting_id: uuid.UUID, return_to: str | None) -> str:
 def change_status(meeting_id: uuid.UUID, action_id: uuid.UUID) -> ResponseReturnValue:
     session = request_session()
     subject = current_subject()
+    opened = require_meeting(session, subject, meeting_id)
+    findings.action_of(session, subject, opened, action_id, "action.status")  # 404 before the form
     form = ActionStatusForm()
     return_to = form.return_to.data if form.return_to.data in RETURN_TO else "findings"
     if not form.validate_on_submit():
