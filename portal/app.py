@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
+    from portal.meetings.followup_views import blueprint as followup
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
     from portal.thinktank.views import blueprint as thinktank
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search)
     app.register_blueprint(thinktank)
     app.register_blueprint(calendars)
+    app.register_blueprint(followup)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -30,6 +30,7 @@ from portal.enums import (
     SubcommitteeKind,
 )
 from portal.meetings import demo as meetings_demo
+from portal.meetings import followup_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
@@ -533,7 +534,7 @@ def load(session: Session) -> None:
     _load_caveats_and_documents(session, users, rooms, now)
     thinktank_demo.load(session, users, rooms, now)
     meetings = meetings_demo.load(session, users, rooms, now)
-    del meetings  # the agenda, attendance, findings and minutes demos take it from here
+    followup_demo.load(session, users, rooms, meetings, now)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 

@@ -181,6 +181,23 @@ class RoomForm(FlaskForm):
     )
 
 
+class QuorumForm(FlaskForm):
+    """A room's quorum: members (chairs and members, not observers) present for the meeting to decide."""
+
+    quorum = StringField(
+        _l("Quorum"),
+        validators=[
+            Optional(),
+            Regexp(r"^\s*\d{1,4}\s*$", message=_l("Enter a whole number, or leave it empty for a majority.")),
+        ],
+        render_kw={"inputmode": "numeric", "size": 4},
+    )
+
+    def quorum_value(self) -> int | None:
+        text = (self.quorum.data or "").strip()
+        return int(text) if text else None
+
+
 class MembershipForm(FlaskForm):
     room = SelectField(_l("Subcommittee"), choices=[])
     room_role = SelectField(

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.accounts import service as accounts
@@ -341,6 +341,34 @@ def archive_room(session: Session, subject: Subject, room: Subcommittee) -> None
     if room.archived_at is None:
         room.archived_at = utcnow()
     _changed(session, subject, "admin.room_archive", "room", room.id)
+
+
+def voting_member_count(session: Session, room_id: uuid.UUID, now: datetime) -> int:
+    """How many people hold a current chair or member seat (observers never count towards a quorum)."""
+    return int(
+        session.scalar(
+            select(func.count(distinct(Membership.user_id))).where(
+                Membership.subcommittee_id == room_id,
+                Membership.room_role.in_([RoomRole.CHAIR, RoomRole.MEMBER]),
+                Membership.valid_from <= now,
+                or_(Membership.valid_to.is_(None), Membership.valid_to > now),
+            )
+        )
+        or 0
+    )
+
+
+def set_quorum(session: Session, subject: Subject, room: Subcommittee, quorum: int | None) -> None:
+    """Set a room's quorum (1 to its number of voting members), or clear it (None: a majority)."""
+    _require(session, subject, "admin.room_quorum", room=str(room.id))
+    if room.archived_at is not None:
+        raise AdminError("room_archived")
+    voting = voting_member_count(session, room.id, utcnow())
+    if quorum is not None and not 1 <= quorum <= voting:
+        raise AdminError("quorum_out_of_range")
+    before = room.quorum
+    room.quorum = quorum
+    _changed(session, subject, "admin.room_quorum", "room", room.id, before=before, after=quorum)
 
 
 def add_membership(

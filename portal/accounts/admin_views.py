@@ -23,6 +23,7 @@ from portal.accounts.admin_forms import (
     MembershipForm,
     OrganizationForm,
     QualificationForm,
+    QuorumForm,
     ReasonForm,
     RoomForm,
 )
@@ -51,6 +52,7 @@ ADMIN_ERRORS = {
     "caveat_already_held": _l("The user already holds this compartment."),
     "room_archived": _l("This subcommittee is archived."),
     "already_member": _l("The user is already a member of this subcommittee."),
+    "quorum_out_of_range": _l("The quorum must be between 1 and the number of voting members (%(count)d)."),
 }
 
 
@@ -510,13 +512,33 @@ def create_caveat() -> ResponseReturnValue:
     return redirect(url_for("admin.caveats"))
 
 
-def _render_rooms(form: RoomForm | None = None, status: int = 200) -> ResponseReturnValue:
+def _quorum_form(room: Subcommittee, **kwargs: Any) -> QuorumForm:
+    """One form per room on the page: the same field name, an id of its own."""
+    form = QuorumForm(**kwargs)
+    form.quorum.id = form.quorum.label.field_id = f"quorum-{room.id.hex}"
+    return form
+
+
+def _render_rooms(
+    form: RoomForm | None = None, status: int = 200, quorum_form: tuple[uuid.UUID, QuorumForm] | None = None
+) -> ResponseReturnValue:
+    session = request_session()
+    rooms = admin.all_rooms(session)
+    quorum_forms = {}
+    for room in rooms:
+        blank = _quorum_form(room, formdata=None)
+        blank.quorum.data = "" if room.quorum is None else str(room.quorum)
+        quorum_forms[room.id] = blank
+    if quorum_form is not None:
+        quorum_forms[quorum_form[0]] = quorum_form[1]
     return (
         render_template(
             "admin/rooms.html",
-            rooms=admin.all_rooms(request_session()),
+            rooms=rooms,
             form=form or RoomForm(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
+            quorum_forms=quorum_forms,
+            voting_counts={room.id: admin.voting_member_count(session, room.id, utcnow()) for room in rooms},
         ),
         status,
     )
@@ -564,4 +586,25 @@ def archive_room(room_id: uuid.UUID) -> ResponseReturnValue:
     admin.archive_room(request_session(), current_subject(), room)
     request_session().commit()
     flash(_("The subcommittee was archived."), "success")
+    return redirect(url_for("admin.rooms"))
+
+
+@blueprint.post("/rooms/<uuid:room_id>/quorum")
+@login_required
+@performs("admin.room_quorum")
+def set_quorum(room_id: uuid.UUID) -> ResponseReturnValue:
+    _gate("admin.room_quorum")
+    room = _get_or_404(Subcommittee, room_id)
+    form = _quorum_form(room)
+    if not form.validate_on_submit():
+        return _render_rooms(status=400, quorum_form=(room.id, form))
+    try:
+        admin.set_quorum(request_session(), current_subject(), room, form.quorum_value())
+    except admin.AdminError as error:
+        request_session().rollback()
+        voting = admin.voting_member_count(request_session(), room.id, utcnow())
+        form.quorum.errors = [str(ADMIN_ERRORS[error.code] % {"count": voting})]
+        return _render_rooms(status=400, quorum_form=(room.id, form))
+    request_session().commit()
+    flash(_("The quorum was saved."), "success")
     return redirect(url_for("admin.rooms"))

@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from portal.db import request_session, utcnow
 from portal.documents import service as document_service
+from portal.meetings import followup_read
 from portal.rooms import service
 from portal.security import policy
 from portal.security.web import current_subject, performs
@@ -22,8 +23,12 @@ blueprint = Blueprint("rooms", __name__)
 @login_required
 @performs("room.list")
 def overview() -> ResponseReturnValue:
-    rooms = service.rooms_for(request_session(), current_subject(), utcnow())
-    return render_template("rooms/overview.html", rooms=rooms)
+    subject = current_subject()
+    rooms = service.rooms_for(request_session(), subject, utcnow())
+    my_open_actions = followup_read.my_actions(
+        request_session(), subject, followup_read.today_in(utcnow()), open_only=True, limit=5
+    )
+    return render_template("rooms/overview.html", rooms=rooms, my_open_actions=my_open_actions)
 
 
 @blueprint.get("/rooms/<uuid:room_id>")

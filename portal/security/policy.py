@@ -33,7 +33,7 @@ from portal.enums import (
     Role,
     RoomRole,
 )
-from portal.meetings.models import Meeting
+from portal.meetings.models import ActionItem, Meeting
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import audit
 from portal.security.audit import Actor
@@ -923,4 +923,19 @@ def decide_schedule_meeting(subject: Subject, room: Subcommittee, level: Level) 
         return deny(rule, "MEETING_LEVEL_CAPPED")
     if level > room.max_level:
         return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    return allow(rule)
+
+
+def decide_change_action_status(subject: Subject, room: Subcommittee, item: ActionItem) -> Decision:
+    """Change an action item's status: someone who reads the item and is its owner, or who runs the room's
+    meetings (its chair or a secretariat member of the room)."""
+    rule = "action.status"
+    read = decide_read_part(subject, room.id, item, rule)
+    if not read.allowed:
+        return read
+    if item.owner_id == subject.user_id:
+        return allow(rule)
+    manage = decide_manage_meeting(subject, room, rule)
+    if not manage.allowed:
+        return deny(rule, "NOT_OWNER_OR_STEWARD")
     return allow(rule)

@@ -71,7 +71,7 @@ def test_member_sees_only_his_rooms_and_switches_to_english(
     page.screenshot(path=screenshots / "overview.png", full_page=True)
 
     # His room, with its member list (the chair, himself, first).
-    page.get_by_role("link", name=ROOM_NAMES["minerals"][0]).click()
+    page.get_by_test_id("room-list").get_by_role("link", name=ROOM_NAMES["minerals"][0]).click()
     expect(page).to_have_url(portal_server.url(f"/rooms/{room_id(portal_server, ROOM_NAMES['minerals'][0])}"))
     expect(page.locator("h1")).to_have_text(ROOM_NAMES["minerals"][0])
     page.get_by_test_id("member-link").click()
@@ -97,7 +97,7 @@ def test_member_sees_only_his_rooms_and_switches_to_english(
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(re.compile(re.escape(portal_server.url("/")) + r"\??$"))
     expect(page.locator("h1")).to_have_text("My rooms")
-    page.get_by_role("link", name=ROOM_NAMES["minerals"][1]).click()
+    page.get_by_test_id("room-list").get_by_role("link", name=ROOM_NAMES["minerals"][1]).click()
     expect(page.locator("h1")).to_have_text(ROOM_NAMES["minerals"][1])
     page.get_by_test_id("member-link").click()
     expect(page.locator("[data-testid=member-list]")).to_contain_text(

@@ -26,6 +26,15 @@ from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
 from portal.thinktank.demo import OUTPUTS
 from tests.conftest import csrf_token, document_id_by_title, output_id_by_title, sign_in
+from tests.followup_support import (
+    DEMO_ACTIONS,
+    DEMO_FINDINGS,
+    action_id_by_title,
+    finding_id_by_body,
+    past_minerals_meeting,
+    room_meetings,
+    upcoming_minerals_meeting,
+)
 from tests.web.support import text
 
 #: Endpoints that act before anyone is signed in; they may be declared too (and are).
@@ -445,6 +454,58 @@ CASES: list[Case] = [
     Case("calendars.create_feed", "POST", {}, rows(signed_in=OK), "the address is shown once"),
     Case("calendars.revoke_feed", "POST", {"feed_id": "no_feed"}, rows(signed_in=NOT_FOUND),
          "not a feed of theirs"),
+    # --- attendance, findings and action items ---
+    # 第4回 of the minerals room (past): 佐藤 (secretariat) and 田中 (chair) run it; 吉田 (analyst) is in it.
+    # Its findings: general and sourcing (RESTRICTED), stockpile (CONFIDENTIAL, 政府限り: not the analyst).
+    Case("followup.attendance_page", "GET", {"meeting_id": "past_meeting"}, rows(**MINERALS_MEMBERS)),
+    Case("followup.attendance_page", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND),
+         "a meeting of a room they are not in"),
+    Case("followup.attendance_page", "GET", {"meeting_id": "no_meeting"}, rows(signed_in=NOT_FOUND)),
+    Case("followup.answer", "POST", {"meeting_id": "past_meeting"},
+         rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND), "no answer chosen"),
+    Case("followup.answer", "POST", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND)),
+    Case("followup.record_attendance", "POST", {"meeting_id": "past_meeting"},
+         rows(secretariat=to("/meetings/{past_meeting}/attendance"),
+              member=to("/meetings/{past_meeting}/attendance"), analyst=FORBIDDEN, auditor=NOT_FOUND,
+              admin=NOT_FOUND),
+         "nothing chosen: nothing changes; the analyst does not run meetings"),
+    Case("followup.findings_list", "GET", {"meeting_id": "past_meeting"}, rows(**MINERALS_MEMBERS)),
+    Case("followup.findings_list", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND)),
+    Case("followup.create_finding", "POST", {"meeting_id": "past_meeting"},
+         rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("followup.edit_finding", "GET", {"meeting_id": "past_meeting", "finding_id": "sourcing_finding"},
+         rows(signed_in=OK, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND)),
+    Case("followup.edit_finding", "GET", {"meeting_id": "past_meeting", "finding_id": "gov_finding"},
+         rows(signed_in=NOT_FOUND, secretariat=OK, member=OK), "CONFIDENTIAL, 政府限り"),
+    Case("followup.edit_finding", "GET", {"meeting_id": "upcoming_meeting", "finding_id": "sourcing_finding"},
+         rows(signed_in=NOT_FOUND), "a finding under another meeting's address"),
+    Case("followup.edit_finding", "POST", {"meeting_id": "past_meeting", "finding_id": "sourcing_finding"},
+         rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("followup.delete_finding", "POST", {"meeting_id": "upcoming_meeting", "finding_id": "gov_finding"},
+         rows(signed_in=NOT_FOUND), "a finding under another meeting's address"),
+    Case("followup.delete_finding", "POST", {"meeting_id": "past_meeting", "finding_id": "general_finding"},
+         rows(signed_in=NOT_FOUND, secretariat=to("/meetings/{past_meeting}/findings")),
+         "deleted by the secretariat; gone for the others"),
+    Case("followup.create_action", "POST", {"meeting_id": "past_meeting"},
+         rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("followup.edit_action", "GET", {"meeting_id": "past_meeting", "action_id": "ito_action"},
+         rows(signed_in=OK, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND)),
+    Case("followup.edit_action", "GET", {"meeting_id": "upcoming_meeting", "action_id": "ito_action"},
+         rows(signed_in=NOT_FOUND), "an action item under another meeting's address"),
+    Case("followup.edit_action", "POST", {"meeting_id": "past_meeting", "action_id": "ito_action"},
+         rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("followup.change_status", "POST", {"meeting_id": "past_meeting", "action_id": "ito_action"},
+         rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND), "no version sent"),
+    Case("followup.change_status", "POST", {"meeting_id": "past_meeting", "action_id": "tanaka_action"},
+         rows(signed_in=NOT_FOUND, secretariat=BAD_REQUEST, member=BAD_REQUEST), "CONFIDENTIAL, 政府限り"),
+    Case("followup.delete_action", "POST", {"meeting_id": "upcoming_meeting", "action_id": "sato_action"},
+         rows(signed_in=NOT_FOUND), "an action item under another meeting's address"),
+    Case("followup.delete_action", "POST", {"meeting_id": "past_meeting", "action_id": "sato_action"},
+         rows(signed_in=NOT_FOUND, secretariat=to("/meetings/{past_meeting}/findings")),
+         "deleted by the secretariat; gone for the others"),
+    Case("followup.my_actions_page", "GET", {}, rows(signed_in=OK), "only one's own, readable or withheld"),
+    Case("admin.set_quorum", "POST", {"room_id": "agi"}, secretariat_only(to("/admin/rooms")),
+         "empty: a majority (the shipbuilding room is archived above)"),
     # last: it ends the session every later request would need
     Case("accounts.logout", "POST", {}, rows(anonymous=TO_LOGIN, signed_in=TO_LOGIN)),
 ]  # fmt: skip
@@ -532,11 +593,30 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "no_meeting": str(uuid.uuid4()),
             "bogus_feed_token": "A" * 43,
             "no_feed": str(uuid.uuid4()),
+            # --- attendance, findings and action items ---
+            **_followup_ids(database),
         }
     static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
     assert static_files, "no static file to request"
     ids["static_file"] = Path(static_files[0]).relative_to(PROJECT_ROOT / "static").as_posix()
     return ids
+
+
+def _followup_ids(database: Database) -> dict[str, str]:
+    agi_meetings = room_meetings(database, "AGI分科会")
+    assert agi_meetings
+    return {
+        "past_meeting": str(past_minerals_meeting(database)),
+        "upcoming_meeting": str(upcoming_minerals_meeting(database)),
+        "agi_meeting": str(agi_meetings[0]),
+        "no_meeting": str(uuid.uuid4()),
+        "sourcing_finding": str(finding_id_by_body(database, DEMO_FINDINGS["sourcing"])),
+        "general_finding": str(finding_id_by_body(database, DEMO_FINDINGS["general"])),
+        "gov_finding": str(finding_id_by_body(database, DEMO_FINDINGS["gov_only"])),
+        "ito_action": str(action_id_by_title(database, DEMO_ACTIONS["ito"])),
+        "tanaka_action": str(action_id_by_title(database, DEMO_ACTIONS["tanaka"])),
+        "sato_action": str(action_id_by_title(database, DEMO_ACTIONS["sato"])),
+    }
 
 
 @dataclass
