@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auditing.views import blueprint as audit_views
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
+    from portal.minutes.views import blueprint as minutes
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
     from portal.thinktank.views import blueprint as thinktank
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_views)
     app.register_blueprint(search)
     app.register_blueprint(thinktank)
+    app.register_blueprint(minutes)
 
 
 def _register_template_helpers(app: Flask) -> None:
