@@ -149,7 +149,9 @@ def edit_portion(meeting_id: uuid.UUID, portion_id: uuid.UUID) -> ResponseReturn
 @login_required
 @performs("minutes.edit")
 def remove_portion(meeting_id: uuid.UUID, portion_id: uuid.UUID) -> ResponseReturnValue:
-    _guard(meeting_id, _steward("minutes.edit"))
+    refusal = _guard(meeting_id, _steward("minutes.edit"))
+    if refusal is not None:
+        return refusal
     form = StepForm()
     return _step(
         meeting_id,
@@ -165,7 +167,9 @@ def remove_portion(meeting_id: uuid.UUID, portion_id: uuid.UUID) -> ResponseRetu
 @login_required
 @performs("minutes.edit")
 def move_portion(meeting_id: uuid.UUID, portion_id: uuid.UUID) -> ResponseReturnValue:
-    _guard(meeting_id, _steward("minutes.edit"))
+    refusal = _guard(meeting_id, _steward("minutes.edit"))
+    if refusal is not None:
+        return refusal
     form = MoveForm()
     return _step(
         meeting_id,

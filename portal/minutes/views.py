@@ -238,10 +238,19 @@ def _step(
     return redirect(url_for("minutes.show", meeting_id=meeting_id))
 
 
-def _guard(meeting_id: uuid.UUID, decide: Callable[..., policy.Decision] | None = None) -> None:
-    """Before a form is looked at: 404 for a meeting one may not see, 403 (audited) when the subject may not
-    take this kind of step at all."""
-    access.require_meeting(request_session(), current_subject(), meeting_id, decide=decide)
+def _guard(
+    meeting_id: uuid.UUID, decide: Callable[..., policy.Decision] | None = None
+) -> ResponseReturnValue | None:
+    """Before a form is looked at: 404 for a meeting one may not see; when the subject may not take this
+    kind of step at all, the minutes page with the reason (403, audited)."""
+    try:
+        access.require_meeting(request_session(), current_subject(), meeting_id, decide=decide)
+    except policy.AccessDenied as denied:
+        if denied.conceal:
+            raise
+        request_session().rollback()
+        return _render_show(meeting_id, status=403, error=_message(denied.decision.reason))
+    return None
 
 
 def _steward(rule: str) -> Callable[..., policy.Decision]:
@@ -252,7 +261,9 @@ def _steward(rule: str) -> Callable[..., policy.Decision]:
 @login_required
 @performs("minutes.start")
 def start(meeting_id: uuid.UUID) -> ResponseReturnValue:
-    _guard(meeting_id, _steward("minutes.start"))
+    refusal = _guard(meeting_id, _steward("minutes.start"))
+    if refusal is not None:
+        return refusal
     session = request_session()
     if not StepForm(base_version="0").validate_on_submit():
         return _render_show(meeting_id, status=400)
@@ -273,7 +284,9 @@ def _workflow_step(
     decide: Callable[..., policy.Decision],
     done: str,
 ) -> ResponseReturnValue:
-    _guard(meeting_id, decide)
+    refusal = _guard(meeting_id, decide)
+    if refusal is not None:
+        return refusal
     form = StepForm()
     return _step(
         meeting_id,
@@ -337,7 +350,7 @@ def correct(meeting_id: uuid.UUID) -> ResponseReturnValue:
 @login_required
 @performs("minutes.review")
 def comment(meeting_id: uuid.UUID, portion_id: uuid.UUID) -> ResponseReturnValue:
-    _guard(meeting_id)
+    access.require_meeting(request_session(), current_subject(), meeting_id)
     session = request_session()
     form = CommentForm()
     if not form.validate_on_submit():
