@@ -191,10 +191,10 @@ class OverallMarking:
 
 
 def overall_marking(texts: Iterable[PortionText]) -> OverallMarking:
-    """Of the given portions; minutes without portions are PUBLIC, TLP:CLEAR."""
+    """Of the given portions; minutes without portions are PUBLIC council material (TLP:GREEN)."""
     texts = list(texts)
     if not texts:
-        return OverallMarking(Level.PUBLIC, frozenset(), ReleaseMarking.CLEAR)
+        return OverallMarking(Level.PUBLIC, frozenset(), ReleaseMarking.GREEN)
     return OverallMarking(
         level=max(text.level for text in texts),
         caveat_codes=frozenset().union(*(text.caveat_codes for text in texts)),

@@ -7,7 +7,9 @@ import json
 import uuid
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from portal.db import Database
 from portal.minutes import workflow
@@ -59,8 +61,12 @@ def _texts_by_portion(database: Database, portion_id: str) -> list[int]:
 
 
 def _edit(
-    client, meeting_id: uuid.UUID, portion_id: str, form: dict[str, object], version: str | None = None
-):  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    meeting_id: uuid.UUID,
+    portion_id: str,
+    form: dict[str, object],
+    version: str | None = None,
+) -> TestResponse:
     return post(
         client,
         minutes_url(meeting_id, f"/portions/{portion_id}/edit"),
@@ -68,7 +74,7 @@ def _edit(
     )
 
 
-def _started(app: Flask, demo: Database) -> tuple[uuid.UUID, object]:
+def _started(app: Flask, demo: Database) -> tuple[uuid.UUID, FlaskClient]:
     meeting_id = upcoming_minerals_meeting(demo)
     sato = browser(app, demo, SATO)
     assert post(sato, minutes_url(meeting_id, "/start")).status_code == 302
@@ -339,7 +345,7 @@ def test_a_move_never_touches_a_portion_the_steward_cannot_read(app: Flask, demo
     assert step(sato, meeting_id, "revise").status_code == 302  # revision 2: every text is from revision 1
     x, c, y, z = portion_ids(sato, meeting_id)
 
-    def move_up(client, portion: str):  # type: ignore[no-untyped-def]
+    def move_up(client: FlaskClient, portion: str) -> TestResponse:
         return post(client, minutes_url(meeting_id, f"/portions/{portion}/move"),
                     {"base_version": page_version(client, meeting_id), "direction": "up"})  # fmt: skip
 
