@@ -4,6 +4,7 @@ the chair, published and locked, corrected; steps out of order and by the wrong 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from flask import Flask
@@ -423,3 +424,43 @@ def test_a_step_without_the_csrf_token_changes_nothing(app: Flask, demo: Databas
     assert _circulations(demo) == circulations
     assert step(sato, meeting_id, "circulate").status_code == 302  # with the token it goes through
     assert _circulations(demo) == circulations + 1
+
+
+def _kinds(client: FlaskClient, meeting_id: uuid.UUID, a: int, b: int) -> list[str]:
+    html = text(client.get(minutes_url(meeting_id, f"/compare?a={a}&b={b}")))
+    return re.findall(r'data-testid="change" data-kind="(\w+)"', html)
+
+
+def test_the_comparison_names_added_removed_moved_and_changed_portions(app: Flask, demo: Database) -> None:
+    meeting_id, sato = _started(app, demo)
+    add_attendee(demo, meeting_id, KOBAYASHI)
+    for heading in ("A", "B", "C"):
+        assert add_portion(sato, meeting_id, portion_form(heading, f"{heading}の本文")).status_code == 302
+    secret = portion_form("D", "Dの本文(政府限り)", level=2, caveats="GOV_ONLY", reason="検討過程")
+    assert add_portion(sato, meeting_id, secret).status_code == 302
+    a, b, c, d = portion_ids(sato, meeting_id)
+    assert step(sato, meeting_id, "circulate").status_code == 302
+    assert step(sato, meeting_id, "revise").status_code == 302
+    # revision 2: B removed, E added, C moved to the top, A raised to 秘 (same words)
+    assert post(sato, minutes_url(meeting_id, f"/portions/{b}/remove"),
+                {"base_version": page_version(sato, meeting_id)}).status_code == 302  # fmt: skip
+    assert add_portion(sato, meeting_id, portion_form("E", "Eの本文")).status_code == 302
+    for _ in range(2):
+        move = {"base_version": page_version(sato, meeting_id), "direction": "up"}
+        assert post(sato, minutes_url(meeting_id, f"/portions/{c}/move"), move).status_code == 302
+    raised = portion_form("A", "Aの本文", level=2, reason="個別の検討内容を含むため")
+    assert _edit(sato, meeting_id, a, raised).status_code == 302
+    assert step(sato, meeting_id, "circulate").status_code == 302
+    e = portion_ids(sato, meeting_id)[-1]
+    assert portion_ids(sato, meeting_id) == [c, a, d, e]
+
+    # order: revision 2's, with B after A where it stood in revision 1
+    assert _kinds(sato, meeting_id, 1, 2) == ["moved", "changed", "removed", "unchanged", "added"]
+    html = text(sato.get(minutes_url(meeting_id, "/compare?a=1&b=2")))
+    assert translated(app, "Marking changed") in html and "Bの本文" in html and "Eの本文" in html
+    # 小林 (取扱注意) read A in revision 1 but not in revision 2, and never D: both are withheld lines
+    kobayashi = browser(app, demo, KOBAYASHI)
+    assert _kinds(kobayashi, meeting_id, 1, 2) == ["moved", "withheld", "removed", "withheld", "added"]
+    compared = text(kobayashi.get(minutes_url(meeting_id, "/compare?a=1&b=2")))
+    assert "Aの本文" not in compared and "Dの本文" not in compared
+    assert compared.count(translated(app, WITHHELD, "en")) == 2
