@@ -464,3 +464,22 @@ def test_the_comparison_names_added_removed_moved_and_changed_portions(app: Flas
     compared = text(kobayashi.get(minutes_url(meeting_id, "/compare?a=1&b=2")))
     assert "Aの本文" not in compared and "Dの本文" not in compared
     assert compared.count(translated(app, WITHHELD, "en")) == 2
+
+
+def test_a_steward_marks_a_portion_only_within_their_clearance(app: Flask, demo: Database) -> None:
+    meeting_id, sato = _started(app, demo)
+    readers = [str(user_by_email(demo, email).id) for email in (TANAKA, ITO)]
+    cesi = portion_form(
+        "通報", "同盟国からの通報の内容", level=3, release="RED", readers=readers, reason="提供国との取決め"
+    )
+
+    refused = add_portion(sato, meeting_id, cesi)  # 佐藤 holds 秘 (CONFIDENTIAL)
+
+    assert refused.status_code == 403
+    assert_message(app, refused, "You cannot classify above your own clearance.")
+    assert "同盟国からの通報の内容" in text(refused)  # the typed text is kept
+    assert last_audit(demo, "minutes.edit").reason == "CLASSIFY_ABOVE_CLEARANCE"
+    assert portion_ids(sato, meeting_id) == []
+    assert add_portion(browser(app, demo, TANAKA), meeting_id, cesi).status_code == 302
+    assert len(portion_ids(sato, meeting_id)) == 1
+    assert translated(app, WITHHELD) in text(sato.get(minutes_url(meeting_id)))
