@@ -17,7 +17,7 @@ from portal.db import utcnow
 from portal.meetings import access, parts
 from portal.meetings.access import OpenedMeeting
 from portal.meetings.forms import PartMarkingInput
-from portal.minutes import service
+from portal.minutes import guards, service
 from portal.minutes.models import Minutes, MinutesRevision, MinutesState, Portion, PortionText
 from portal.minutes.service import PORTION, POSITION_GAP, StepRefused
 from portal.security import policy
@@ -33,24 +33,24 @@ class PortionInput:
 
 def start_minutes(session: Session, subject: Subject, meeting_id: uuid.UUID) -> Minutes:
     """Open the minutes of a meeting as an empty draft, revision 1 (refused if they exist)."""
-    opened = service.require_steward(session, subject, meeting_id, "minutes.start")
+    opened = guards.require_steward(session, subject, meeting_id, "minutes.start")
     if service.minutes_of(session, meeting_id) is not None:
         raise StepRefused("ALREADY_STARTED")
     minutes = Minutes(id=uuid.uuid4(), meeting_id=opened.meeting.id, created_by_id=subject.user_id)
     minutes.revisions = [MinutesRevision(id=uuid.uuid4(), number=1, created_by_id=subject.user_id)]
     session.add(minutes)
     session.flush()
-    service.record_step(session, subject, "minutes.start", minutes)
+    guards.record_step(session, subject, "minutes.start", minutes)
     return minutes
 
 
 def _open_draft(
     session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int, rule: str = "minutes.edit"
 ) -> tuple[OpenedMeeting, Minutes]:
-    opened = service.require_steward(session, subject, meeting_id, rule)
-    minutes = service.require_minutes(session, subject, opened)
-    service.require_state(minutes, MinutesState.DRAFT, refusal="NOT_DRAFT")
-    service.claim(session, minutes, base_version)
+    opened = guards.require_steward(session, subject, meeting_id, rule)
+    minutes = guards.require_minutes(session, subject, opened)
+    guards.require_state(minutes, MinutesState.DRAFT, refusal="NOT_DRAFT")
+    guards.claim(session, minutes, base_version)
     return opened, minutes
 
 
@@ -106,7 +106,7 @@ def add_portion(
     portion.texts = [text]
     minutes.portions.append(portion)
     session.flush()
-    service.record_step(session, subject, "minutes.portion.add", minutes, {"portion": str(portion.id)})
+    guards.record_step(session, subject, "minutes.portion.add", minutes, {"portion": str(portion.id)})
     return portion
 
 
@@ -121,7 +121,7 @@ def edit_portion(
     """Change a portion's heading, body or marking in the draft: its text of this revision is replaced, or
     written for this revision if the portion has not changed since the last one."""
     opened, minutes = _open_draft(session, subject, meeting_id, base_version)
-    portion = service.require_portion(session, subject, minutes, portion_id)
+    portion = guards.require_portion(session, subject, minutes, portion_id)
     text, _grant = _current_text(session, subject, opened, minutes, portion)
     if text.revision == minutes.revision:
         _write(session, subject, opened, text, new)
@@ -132,7 +132,7 @@ def edit_portion(
         _write(session, subject, opened, text, new)
         portion.texts.append(text)  # only now: a half-made row must not be flushed by a query in _write
     session.flush()
-    service.record_step(session, subject, "minutes.portion.edit", minutes, {"portion": str(portion.id)})
+    guards.record_step(session, subject, "minutes.portion.edit", minutes, {"portion": str(portion.id)})
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,10 @@ def portion_for_edit(
     session: Session, subject: Subject, meeting_id: uuid.UUID, portion_id: uuid.UUID
 ) -> EditablePortion:
     """A portion of the draft, opened for its edit form (steward, draft, readable)."""
-    opened = service.require_steward(session, subject, meeting_id, "minutes.edit")
-    minutes = service.require_minutes(session, subject, opened)
-    portion = service.require_portion(session, subject, minutes, portion_id)
-    service.require_state(minutes, MinutesState.DRAFT, refusal="NOT_DRAFT")
+    opened = guards.require_steward(session, subject, meeting_id, "minutes.edit")
+    minutes = guards.require_minutes(session, subject, opened)
+    portion = guards.require_portion(session, subject, minutes, portion_id)
+    guards.require_state(minutes, MinutesState.DRAFT, refusal="NOT_DRAFT")
     text, grant = _current_text(session, subject, opened, minutes, portion)
     return EditablePortion(
         text,
@@ -212,7 +212,7 @@ def remove_portion(
     """Take a portion out of the draft. One written only in this draft is deleted outright; one from an
     earlier revision gets a removal for this revision (the earlier revisions keep it)."""
     opened, minutes = _open_draft(session, subject, meeting_id, base_version)
-    portion = service.require_portion(session, subject, minutes, portion_id)
+    portion = guards.require_portion(session, subject, minutes, portion_id)
     text, _grant = _current_text(session, subject, opened, minutes, portion)
     if all(t.revision == minutes.revision for t in portion.texts):
         minutes.portions.remove(portion)
@@ -242,7 +242,7 @@ def remove_portion(
         if removal is not text:
             portion.texts.append(removal)
     session.flush()
-    service.record_step(session, subject, "minutes.portion.remove", minutes, {"portion": str(portion_id)})
+    guards.record_step(session, subject, "minutes.portion.remove", minutes, {"portion": str(portion_id)})
 
 
 def move_portion(
@@ -257,7 +257,7 @@ def move_portion(
     are spaced); when two neighbours leave no room between them, the draft is renumbered, which needs every
     portion that moves to be one the steward may read or one already written in this draft."""
     opened, minutes = _open_draft(session, subject, meeting_id, base_version)
-    portion = service.require_portion(session, subject, minutes, portion_id)
+    portion = guards.require_portion(session, subject, minutes, portion_id)
     text, grant = _current_text(session, subject, opened, minutes, portion)
     order = service.texts_at(minutes, minutes.revision)
     index = next(i for i, t in enumerate(order) if t.id == text.id)
@@ -291,4 +291,4 @@ def move_portion(
         moved.position = position
     session.flush()
     session.expire(minutes, ["portions"])
-    service.record_step(session, subject, "minutes.portion.move", minutes, {"portion": str(portion_id)})
+    guards.record_step(session, subject, "minutes.portion.move", minutes, {"portion": str(portion_id)})

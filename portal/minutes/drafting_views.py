@@ -13,7 +13,7 @@ from flask_login import login_required
 from portal.db import request_session
 from portal.documents.service import side_by_side
 from portal.meetings import access, parts
-from portal.minutes import drafting, service
+from portal.minutes import drafting, guards
 from portal.minutes.forms import MoveForm, PortionForm, StepForm
 from portal.minutes.service import StaleMinutes, StepRefused
 from portal.minutes.views import _guard, _locale, _message, _render_show, _step, _steward, blueprint
@@ -25,8 +25,8 @@ def _portion_form(meeting_id: uuid.UUID) -> tuple[PortionForm, access.OpenedMeet
     """The form, with the marking choices this steward may use in this room (403 for non-stewards)."""
     session = request_session()
     subject = current_subject()
-    opened = service.require_steward(session, subject, meeting_id, "minutes.edit")
-    service.require_minutes(session, subject, opened)
+    opened = guards.require_steward(session, subject, meeting_id, "minutes.edit")
+    guards.require_minutes(session, subject, opened)
     form = PortionForm()
     parts.fill_marking_choices(session, subject, form, opened.room, _locale())
     return form, opened
@@ -105,7 +105,7 @@ def _save(
 @performs("minutes.edit")
 def add_portion(meeting_id: uuid.UUID) -> ResponseReturnValue:
     form, opened = _portion_form(meeting_id)
-    minutes = service.require_minutes(request_session(), current_subject(), opened)
+    minutes = guards.require_minutes(request_session(), current_subject(), opened)
     if not form.is_submitted():
         if minutes.state != "draft":
             return _render_show(meeting_id, status=409, error=_message("NOT_DRAFT"))

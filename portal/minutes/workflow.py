@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.meetings import access
-from portal.minutes import service
+from portal.minutes import guards, service
 from portal.minutes.models import Minutes, MinutesRevision, MinutesState, PortionComment, PortionText
 from portal.minutes.service import PORTION, StepRefused
 from portal.security import policy
@@ -64,10 +64,10 @@ def _check_order(step: str, minutes: Minutes) -> None:
 def _steward_step(
     session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int, step: str
 ) -> Minutes:
-    opened = service.require_steward(session, subject, meeting_id, f"minutes.{step}")
-    minutes = service.require_minutes(session, subject, opened)
+    opened = guards.require_steward(session, subject, meeting_id, f"minutes.{step}")
+    minutes = guards.require_minutes(session, subject, opened)
     _check_order(step, minutes)
-    service.claim(session, minutes, base_version)
+    guards.claim(session, minutes, base_version)
     return minutes
 
 
@@ -78,7 +78,7 @@ def circulate(session: Session, subject: Subject, meeting_id: uuid.UUID, base_ve
         raise StepRefused("NO_PORTIONS")
     service.working_revision(minutes).circulated_at = utcnow()
     minutes.state = MinutesState.CIRCULATED
-    service.record_step(session, subject, "minutes.circulate", minutes)
+    guards.record_step(session, subject, "minutes.circulate", minutes)
     return minutes
 
 
@@ -87,14 +87,14 @@ def approve(session: Session, subject: Subject, meeting_id: uuid.UUID, base_vers
     opened = access.require_meeting(
         session, subject, meeting_id, decide=lambda s, _m, room: policy.decide_approve_minutes(s, room)
     )
-    minutes = service.require_minutes(session, subject, opened)
+    minutes = guards.require_minutes(session, subject, opened)
     _check_order("approve", minutes)
-    service.claim(session, minutes, base_version)
+    guards.claim(session, minutes, base_version)
     revision = service.working_revision(minutes)
     revision.approved_by_id = subject.user_id
     revision.approved_at = utcnow()
     minutes.state = MinutesState.APPROVED
-    service.record_step(session, subject, "minutes.approve", minutes)
+    guards.record_step(session, subject, "minutes.approve", minutes)
     return minutes
 
 
@@ -112,7 +112,7 @@ def revise(session: Session, subject: Subject, meeting_id: uuid.UUID, base_versi
     """Take circulated or approved minutes back to draft, as a new revision (the reviewed one is kept)."""
     minutes = _steward_step(session, subject, meeting_id, base_version, "revise")
     _new_revision(minutes, subject, based_on=None)
-    service.record_step(session, subject, "minutes.revise", minutes)
+    guards.record_step(session, subject, "minutes.revise", minutes)
     return minutes
 
 
@@ -121,7 +121,7 @@ def start_correction(session: Session, subject: Subject, meeting_id: uuid.UUID, 
     minutes = _steward_step(session, subject, meeting_id, base_version, "correct")
     published = minutes.revision
     _new_revision(minutes, subject, based_on=published)
-    service.record_step(session, subject, "minutes.correct", minutes, {"based_on": published})
+    guards.record_step(session, subject, "minutes.correct", minutes, {"based_on": published})
     return minutes
 
 
@@ -135,7 +135,7 @@ def publish(session: Session, subject: Subject, meeting_id: uuid.UUID, base_vers
     revision.published_at = utcnow()
     revision.published_hash = digest
     minutes.state = MinutesState.PUBLISHED
-    service.record_step(
+    guards.record_step(
         session, subject, "minutes.publish", minutes, {"hash": digest, "based_on": revision.based_on}
     )
     return minutes
@@ -198,8 +198,8 @@ def add_comment(
     A portion the subject may not read answers 404 (as if absent); a reader who did not attend, 403 with
     NOT_ATTENDEE; minutes that are not circulated, :class:`StepRefused` (NOT_CIRCULATED)."""
     opened = access.require_meeting(session, subject, meeting_id)
-    minutes = service.require_minutes(session, subject, opened)
-    portion = service.require_portion(session, subject, minutes, portion_id)
+    minutes = guards.require_minutes(session, subject, opened)
+    portion = guards.require_portion(session, subject, minutes, portion_id)
     text = service.text_at(portion, minutes.revision)
     if text is None or text.removed:
         service.not_found(session, subject, portion_id, "minutes.review")

@@ -309,7 +309,7 @@ def test_a_stale_edit_gets_the_conflict_page_and_keeps_the_text(app: Flask, demo
 
 
 def test_two_changes_from_the_same_version_cannot_both_go_through(demo: Database) -> None:
-    from portal.minutes import drafting, service
+    from portal.minutes import drafting, guards, service
     from portal.minutes.service import StaleMinutes
     from tests.meetings_support import subject_of
 
@@ -320,9 +320,9 @@ def test_two_changes_from_the_same_version_cannot_both_go_through(demo: Database
     with demo.session_scope() as session:
         minutes = service.minutes_of(session, meeting_id)
         assert minutes is not None
-        service.claim(session, minutes, version)
+        guards.claim(session, minutes, version)
         try:
-            service.claim(session, minutes, version)
+            guards.claim(session, minutes, version)
         except StaleMinutes as stale:
             assert stale.current_version == version + 1
         else:
