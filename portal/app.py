@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
     from portal.meetings.followup_views import blueprint as followup
+    from portal.minutes.views import blueprint as minutes
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
     from portal.thinktank.views import blueprint as thinktank
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(thinktank)
     app.register_blueprint(calendars)
     app.register_blueprint(followup)
+    app.register_blueprint(minutes)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -32,6 +32,7 @@ from portal.enums import (
 from portal.meetings import demo as meetings_demo
 from portal.meetings import followup_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
+from portal.minutes import demo as minutes_demo
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
 from portal.thinktank import demo as thinktank_demo
@@ -535,6 +536,8 @@ def load(session: Session) -> None:
     thinktank_demo.load(session, users, rooms, now)
     meetings = meetings_demo.load(session, users, rooms, now)
     followup_demo.load(session, users, rooms, meetings, now)
+    # The followup (findings, action items) and agenda demos also take their meetings from `meetings`.
+    minutes_demo.load(session, users, rooms, meetings, now)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 

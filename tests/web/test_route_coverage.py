@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
@@ -511,6 +512,78 @@ CASES: list[Case] = [
 ]  # fmt: skip
 
 
+# --- minutes ---
+# The demo minutes of 第4回 (minerals) are published: stewards (佐藤, 田中) get past the policy and meet the
+# locked minutes (409) or an empty form (400); the analyst (吉田) is no steward (403); only the chair (田中)
+# passes the approval's check. 第5回 has no minutes. Nothing here changes the demo minutes.
+MINUTES = {"meeting_id": "minutes_meeting"}
+UPCOMING = {"meeting_id": "upcoming_meeting"}
+MINUTES_PAGE = "/meetings/{minutes_meeting}/minutes"
+MINUTES_PORTION = {"meeting_id": "minutes_meeting", "portion_id": "minutes_portion"}
+NO_CONTENT_404 = {AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+STEWARDS = {SECRETARIAT: BAD_REQUEST, MEMBER: BAD_REQUEST, ANALYST: FORBIDDEN, **NO_CONTENT_404}
+STEWARDS_LOCKED = {SECRETARIAT: Expect(409), MEMBER: Expect(409), ANALYST: FORBIDDEN, **NO_CONTENT_404}
+MINUTES_CASES: list[Case] = [
+    Case("minutes.show", "GET", MINUTES, rows(**MINERALS_MEMBERS), "published minutes"),
+    Case("minutes.show", "GET", UPCOMING, rows(**MINERALS_MEMBERS), "no minutes yet"),
+    Case("minutes.show", "GET", {"meeting_id": "no_meeting"}, rows(signed_in=NOT_FOUND), "no such meeting"),
+    Case("minutes.show", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "another room's"),
+    Case("minutes.history", "GET", MINUTES, rows(**MINERALS_MEMBERS)),
+    Case("minutes.history", "GET", UPCOMING, rows(signed_in=NOT_FOUND), "no minutes"),
+    Case("minutes.compare", "GET", {**MINUTES, "a": "version_1", "b": "version_1"}, rows(**MINERALS_MEMBERS)),
+    Case("minutes.compare", "GET", {**MINUTES, "a": "version_1", "b": "no_version"},
+         rows(signed_in=NOT_FOUND), "no such revision"),
+    Case("minutes.start", "POST", MINUTES,
+         rows(secretariat=to(MINUTES_PAGE), member=to(MINUTES_PAGE), analyst=FORBIDDEN, **NO_CONTENT_404),
+         "already started: back to the minutes"),
+    Case("minutes.add_portion", "GET", MINUTES, rows(**STEWARDS_LOCKED), "published minutes are locked"),
+    Case("minutes.add_portion", "POST", MINUTES, rows(**STEWARDS), "an empty form"),
+    Case("minutes.edit_portion", "GET", MINUTES_PORTION, rows(**STEWARDS_LOCKED), "locked"),
+    Case("minutes.edit_portion", "POST", MINUTES_PORTION, rows(**STEWARDS), "an empty form"),
+    Case("minutes.edit_portion", "GET", {"meeting_id": "upcoming_meeting", "portion_id": "minutes_portion"},
+         rows(signed_in=NOT_FOUND, analyst=FORBIDDEN), "a portion under another meeting's address"),
+    Case("minutes.edit_portion", "GET", {"meeting_id": "minutes_meeting", "portion_id": "no_meeting"},
+         rows(signed_in=NOT_FOUND, analyst=FORBIDDEN), "no such portion"),
+    Case("minutes.remove_portion", "POST", MINUTES_PORTION, rows(**STEWARDS), "an empty form"),
+    Case("minutes.move_portion", "POST", MINUTES_PORTION, rows(**STEWARDS), "an empty form"),
+    Case("minutes.comment", "POST", MINUTES_PORTION, rows(signed_in=BAD_REQUEST, **NO_CONTENT_404), "empty"),
+    Case("minutes.circulate", "POST", MINUTES, rows(**STEWARDS), "an empty form"),
+    Case("minutes.approve", "POST", MINUTES,
+         rows(signed_in=FORBIDDEN, member=BAD_REQUEST, **NO_CONTENT_404), "only the chair approves"),
+    Case("minutes.revise", "POST", MINUTES, rows(**STEWARDS), "an empty form"),
+    Case("minutes.publish", "POST", MINUTES, rows(**STEWARDS), "an empty form"),
+    Case("minutes.correct", "POST", MINUTES, rows(**STEWARDS), "an empty form"),
+]  # fmt: skip
+CASES[-1:-1] = MINUTES_CASES  # before the sign-out, which must stay last
+
+
+def _minutes_ids(session: Session) -> dict[str, str]:
+    from portal.meetings.models import Meeting
+    from portal.minutes.models import Minutes
+    from portal.minutes.service import texts_at
+
+    minutes = session.scalar(select(Minutes))
+    assert minutes is not None
+    meeting = session.get(Meeting, minutes.meeting_id)
+    assert meeting is not None
+    upcoming = session.scalar(
+        select(Meeting.id)
+        .where(Meeting.subcommittee_id == meeting.subcommittee_id, Meeting.id != meeting.id)
+        .order_by(Meeting.starts_at.desc())
+    )
+    agi = session.scalar(
+        select(Meeting.id).join(Subcommittee, Subcommittee.id == Meeting.subcommittee_id)
+        .where(Subcommittee.name_ja == "AGI分科会")
+    )  # fmt: skip
+    return {
+        "minutes_meeting": str(meeting.id),
+        "upcoming_meeting": str(upcoming),
+        "agi_meeting": str(agi),
+        "no_meeting": str(uuid.uuid4()),
+        "minutes_portion": str(texts_at(minutes, 1)[0].portion_id),
+    }
+
+
 def _uncovered(app: Flask) -> list[tuple[str, str]]:
     return sorted(_routes(app) - {(case.endpoint, case.method) for case in CASES})
 
@@ -595,6 +668,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "no_feed": str(uuid.uuid4()),
             # --- attendance, findings and action items ---
             **_followup_ids(database),
+            # --- minutes ---
+            **_minutes_ids(session),
         }
     static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
     assert static_files, "no static file to request"
