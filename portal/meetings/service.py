@@ -18,6 +18,7 @@ from portal.meetings.access import OpenedMeeting, meeting_text, require_meeting
 from portal.meetings.models import Meeting, MeetingStatus
 from portal.rooms.models import Subcommittee
 from portal.security import policy
+from portal.security.crypto import IntegrityError, KeyDestroyed
 from portal.security.keyring import keyring_of
 from portal.security.policy import Decision, Grant, Subject
 
@@ -200,6 +201,8 @@ class MeetingSummary:
     level: Level
     cancelled: bool
     convened: bool = False
+    destroyed: bool = False
+    integrity_failed: bool = False
 
     @property
     def ends_at(self) -> datetime:
@@ -220,15 +223,24 @@ def list_meetings(session: Session, subject: Subject, room_id: uuid.UUID) -> lis
         decision = policy.decide_see_meeting(subject, meeting)
         grant = policy.grant_from(decision, subject, "meeting", meeting.id)
         opened = OpenedMeeting(meeting, room, grant)  # type: ignore[arg-type]
+        title, destroyed, failed = "", False, False
+        try:
+            title = meeting_text(session, opened, "title")
+        except KeyDestroyed:
+            destroyed = True  # the room's keys were shredded: listed as destroyed, as documents are
+        except IntegrityError:
+            failed = True  # one altered row must not take the room page down (the keyring audited it)
         summaries.append(
             MeetingSummary(
                 meeting.id,
-                meeting_text(session, opened, "title"),
+                title,
                 meeting.starts_at,
                 meeting.duration_minutes,
                 meeting.level,
                 meeting.status == MeetingStatus.CANCELLED,
                 meeting.convened_at is not None,
+                destroyed,
+                failed,
             )
         )
     return summaries
