@@ -169,32 +169,25 @@ def _titles(session: Session, room: Subcommittee) -> dict[str, uuid.UUID]:
 def _load_agendas(
     session: Session, users: dict[str, User], meetings: dict[str, Meeting], now: datetime
 ) -> None:
-    def subject(email: str) -> policy.Subject:
-        return policy.load_subject(session, users[email], now)
-
+    subjects = {email: policy.load_subject(session, users[email], now) for email in (SATO, TANAKA, TAKAHASHI)}
+    titles: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
     for key, (items, published) in AGENDAS.items():
         meeting = meetings[key]
         room = session.get(Subcommittee, meeting.subcommittee_id)
         assert room is not None
-        titles = _titles(session, room)
-        added = []
+        titles[meeting.id] = _titles(session, room)
         for spec in items:
-            added.append(
-                agenda_changes.add_item(session, subject(spec.author), meeting.id, _item_input(spec, titles))
-            )
+            new = _item_input(spec, titles[meeting.id])
+            agenda_changes.add_item(session, subjects[spec.author], meeting.id, new)
         if published:
-            agenda_changes.publish(session, subject(SATO if key != "agi-2" else TAKAHASHI), meeting.id)
+            agenda_changes.publish(session, subjects[SATO if key != "agi-2" else TAKAHASHI], meeting.id)
     # After publication the secretariat shortens the impact survey and names its presenter: revision 2.
-    survey = MINERALS_5_CHANGED
-    spec = AGENDAS["minerals-5"][0][survey]
-    changed = DemoItem(spec.author, spec.title, "東邦レアメタル株式会社 伊藤", 15)
     minerals_5 = meetings["minerals-5"]
-    room = session.get(Subcommittee, minerals_5.subcommittee_id)
-    assert room is not None
-    item = agenda_changes.live_items(session, minerals_5.id)[survey]
-    agenda_changes.edit_item(
-        session, subject(SATO), minerals_5.id, item.id, _item_input(changed, _titles(session, room))
-    )
+    spec = AGENDAS["minerals-5"][0][MINERALS_5_CHANGED]
+    changed = DemoItem(spec.author, spec.title, "東邦レアメタル株式会社 伊藤", 15)
+    item = agenda_changes.live_items(session, minerals_5.id)[MINERALS_5_CHANGED]
+    new = _item_input(changed, titles[minerals_5.id])
+    agenda_changes.edit_item(session, subjects[SATO], minerals_5.id, item.id, new)
 
 
 #: The minerals-5 item changed after publication (0-based): the impact survey.

@@ -277,6 +277,16 @@ def test_cancelling_keeps_the_meeting_shown_as_cancelled(app: Flask, demo: Datab
     # A cancelled meeting no longer changes: its edit form sends the steward back with a message.
     response = secretariat.get(f"/meetings/{minerals_5}/edit")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/meetings/{minerals_5}")
+    # Nor does its agenda.
+    revision = load_meeting(demo, minerals_5).agenda_revision
+    response = post(secretariat, f"/meetings/{minerals_5}/agenda/items/new", {"title": "中止後の議題"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/meetings/{minerals_5}")
+    page = text(secretariat.get(f"/meetings/{minerals_5}"))
+    assert (
+        translated(app, "This meeting was cancelled; it no longer changes.") in page
+        and "中止後の議題" not in page
+    )
+    assert load_meeting(demo, minerals_5).agenda_revision == revision
 
 
 def test_the_room_lists_upcoming_and_past_meetings_within_ones_clearance(app: Flask, demo: Database) -> None:
