@@ -20,11 +20,12 @@ from portal.meetings.access import OpenedMeeting
 from portal.meetings.agenda_changes import ItemInput
 from portal.meetings.forms import AgendaItemForm, MoveForm
 from portal.meetings.parts import InvalidMarking, fill_marking_choices
-from portal.meetings.views import caveats_named, meeting_sections, reason_message
+from portal.meetings.views import caveats_named, explain_refusal, meeting_sections, reason_message
 from portal.security import policy
 from portal.security.web import current_subject, performs
 
 blueprint = Blueprint("agenda", __name__)
+blueprint.register_error_handler(policy.AccessDenied, explain_refusal)
 
 MARKING_ERRORS = {
     "READER_NOT_MEMBER": _l("Every named reader must be a member of the subcommittee."),

@@ -17,6 +17,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.accounts.timezones import NonexistentLocalTime, in_zone, local_to_utc
 from portal.db import request_session, utcnow
 from portal.enums import Level
+from portal.errors import render_error
 from portal.i18n import REASON_MESSAGES, user_time_zone
 from portal.meetings import agenda, service
 from portal.meetings.forms import ConveneForm, MeetingEditForm, MeetingForm
@@ -41,6 +42,16 @@ CONVENE_SLACK = timedelta(minutes=15)
 
 def reason_message(reason: str) -> str:
     return str(MEETING_REASONS.get(reason) or REASON_MESSAGES.get(reason) or reason)
+
+
+def explain_refusal(denied: policy.AccessDenied) -> ResponseReturnValue:
+    """A refusal on a meeting page says why (403, already audited); a concealed one stays a plain 404."""
+    if denied.conceal:
+        return render_error(404)
+    return render_error(403, reason_message(denied.decision.reason))
+
+
+blueprint.register_error_handler(policy.AccessDenied, explain_refusal)
 
 
 def caveats_named(codes: frozenset[str]) -> list[Caveat]:

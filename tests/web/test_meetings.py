@@ -359,6 +359,9 @@ def test_only_a_rapid_response_room_convenes(app: Flask, demo: Database) -> None
     response = post(secretariat, f"/rooms/{shipbuilding}/meetings/convene", meeting_form())
 
     assert response.status_code == 403
+    assert translated(app, "Only a rapid-response subcommittee convenes meetings at short notice.") in text(
+        response
+    )
     entry = last_audit(demo)
     assert (entry.action, entry.reason, entry.allowed) == ("meeting.convene", "NOT_RAPID_RESPONSE", False)
 
@@ -403,6 +406,8 @@ def test_denials_answer_and_are_audited_with_their_reason(app: Flask, demo: Data
         client = sign_in(app.test_client(), demo, email)
         response = client.get(path) if method == "GET" else post(client, path)
         assert response.status_code == status, (email, path, response.status_code)
+        if reason == "NOT_SECRETARIAT_OR_CHAIR":  # a refusal says why; a concealed one says nothing
+            assert "座長または事務局" in text(response) or "chair or the secretariat" in text(response)
         entry = last_audit(demo)
         assert (entry.allowed, entry.reason) == (False, reason), (email, path, entry.action, entry.reason)
     assert load_meeting(demo, minerals_5).status == MeetingStatus.SCHEDULED
