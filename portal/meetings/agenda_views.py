@@ -15,7 +15,7 @@ from flask_login import login_required
 
 from portal.accounts.forms import ConfirmForm
 from portal.db import request_session
-from portal.meetings import agenda, agenda_changes, service
+from portal.meetings import agenda, agenda_changes, agenda_revisions, service
 from portal.meetings.access import OpenedMeeting
 from portal.meetings.agenda_changes import ItemInput
 from portal.meetings.forms import AgendaItemForm, MoveForm
@@ -215,7 +215,9 @@ def publish(meeting_id: uuid.UUID) -> ResponseReturnValue:
 def revisions(meeting_id: uuid.UUID) -> ResponseReturnValue:
     session, subject = request_session(), current_subject()
     opened, text = service.open_meeting(session, subject, meeting_id)
-    history = agenda.revision_history(session, subject, opened) if opened.meeting.agenda_published else []
+    history = (
+        agenda_revisions.revision_history(session, subject, opened) if opened.meeting.agenda_published else []
+    )
     shown = [entry.entry for revision in history for entry in revision.entries if entry.readable]
     return render_template(
         "meetings/revisions.html",
