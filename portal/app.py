@@ -114,7 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
     from portal.health import blueprint as health
+    from portal.meetings.agenda_views import blueprint as agenda
     from portal.meetings.followup_views import blueprint as followup
+    from portal.meetings.views import blueprint as meetings
     from portal.minutes.views import blueprint as minutes
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
@@ -131,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendars)
     app.register_blueprint(followup)
     app.register_blueprint(minutes)
+    app.register_blueprint(meetings)
+    app.register_blueprint(agenda)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -155,4 +159,6 @@ def _register_template_helpers(app: Flask) -> None:
         output_kind_labels=OUTPUT_KIND_LABELS,
     )
     # The one way user-written text becomes markup: Markdown, then the nh3 allow-list.
+    # Meeting times (and any other moment) on the reader's own wall clock, naming the zone.
+    app.jinja_env.filters["local_time"] = i18n.format_local_time
     app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))  # noqa: S704  (sanitised)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
 from flask import current_app
-from flask_babel import Babel, LazyString
+from flask_babel import Babel, LazyString, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.accounts.timezones import in_zone, zone_named
 from portal.enums import OrganizationKind, ReleaseMarking, Role, RoomRole, SubcommitteeKind
 from portal.security.web import current_session
 
@@ -24,7 +30,33 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return str(current_app.config["PORTAL_SETTINGS"].timezone)
+    """The signed-in user's own zone (User.time_zone); the configured one before sign-in."""
+    return user_time_zone().key
+
+
+def user_time_zone() -> ZoneInfo:
+    if current_user and current_user.is_authenticated:
+        return zone_named(current_user.time_zone)
+    return zone_named(str(current_app.config["PORTAL_SETTINGS"].timezone))
+
+
+def format_local_time(moment: datetime | None, style: str = "full", minutes: int | None = None) -> str:
+    """An aware datetime on the current user's wall clock, with the zone's name, e.g.
+    「2026年12月9日水曜日 10:00 (Asia/Tokyo)」; with ``minutes``, the end time too (「10:00–12:00」)."""
+    if moment is None:
+        return ""
+    zone = user_time_zone()
+    local = in_zone(moment, zone)
+    locale = str(get_locale() or "ja")
+    day = babel_dates.format_date(local.date(), style, locale=locale)
+    start = babel_dates.format_time(local, "short", tzinfo=zone, locale=locale)
+    if minutes is not None:
+        end = in_zone(moment + timedelta(minutes=minutes), zone)
+        end_text = babel_dates.format_time(end, "short", tzinfo=zone, locale=locale)
+        if end.date() != local.date():
+            end_text = f"{babel_dates.format_date(end.date(), 'medium', locale=locale)} {end_text}"
+        start = f"{start}–{end_text}"
+    return _("%(date)s %(time)s (%(zone)s)", date=day, time=start, zone=zone.key)
 
 
 SUBCOMMITTEE_KIND_LABELS: dict[SubcommitteeKind, LazyString] = {

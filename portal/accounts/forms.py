@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from portal.accounts.timezones import COMMON_TIME_ZONES, is_valid_zone
 from portal.security import passwords
 
 REQUIRED = _l("This field is required.")
@@ -63,3 +64,17 @@ class LocaleForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: only the CSRF token travels with it."""
+
+
+class TimeZoneForm(FlaskForm):
+    """Where the user reads and types times (meetings are stored in UTC)."""
+
+    time_zone = SelectField(
+        _l("Time zone"),
+        choices=[(zone, zone) for zone in COMMON_TIME_ZONES],
+        validators=[DataRequired(REQUIRED)],
+    )
+
+    def validate_time_zone(self, field: SelectField) -> None:
+        if not is_valid_zone(field.data or ""):
+            raise ValidationError(str(_l("Choose a time zone from the list.")))

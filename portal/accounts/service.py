@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Clearance, LoginSession, Organization, RecoveryCode, User, UserRole
+from portal.accounts.timezones import is_valid_zone
 from portal.db import utcnow
 from portal.enums import ClearanceBasis, Level, Role
 from portal.security import audit, mfa, passwords, policy, throttle
@@ -213,6 +214,21 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in SUPPORTED_LOCALES:
         raise AccountError("unknown_locale")
     user.locale = locale
+
+
+def set_time_zone(session: Session, actor: Actor, user: User, zone: str) -> None:
+    """Change where the user reads and types times; audited with the old and new zone (no content)."""
+    if not is_valid_zone(zone):
+        raise AccountError("unknown_time_zone")
+    before = user.time_zone
+    user.time_zone = zone
+    audit.record(
+        session,
+        audit.AuditEvent(
+            actor=actor, action="account.set_time_zone", allowed=True, rule="account.set_time_zone",
+            reason="OK", object_type="user", object_id=str(user.id), detail={"from": before, "to": zone},
+        ),
+    )  # fmt: skip
 
 
 def current_clearance(user: User, now: datetime) -> Clearance | None:

@@ -13,7 +13,14 @@ from flask_login import current_user, login_required
 
 from portal.accounts import admin_service, service
 from portal.accounts.admin_forms import AcceptInvitationForm
-from portal.accounts.forms import ConfirmForm, LocaleForm, LoginForm, PasswordChangeForm, SecondFactorForm
+from portal.accounts.forms import (
+    ConfirmForm,
+    LocaleForm,
+    LoginForm,
+    PasswordChangeForm,
+    SecondFactorForm,
+    TimeZoneForm,
+)
 from portal.accounts.models import User
 from portal.calendars import feeds as calendar_feeds
 from portal.db import request_session, utcnow
@@ -39,6 +46,7 @@ ACCOUNT_ERRORS = {
     "password_too_common": _l("That password is too common. Choose one that is harder to guess."),
     "password_contains_email": _l("The password must not contain your e-mail address."),
     "unknown_locale": _l("That language is not available."),
+    "unknown_time_zone": _l("Choose a time zone from the list."),
 }
 
 
@@ -288,10 +296,15 @@ def logout() -> ResponseReturnValue:
 
 
 def _render_account(
-    password_form: PasswordChangeForm | None = None, status: int = 200
+    password_form: PasswordChangeForm | None = None,
+    status: int = 200,
+    time_zone_form: TimeZoneForm | None = None,
 ) -> ResponseReturnValue:
     user: User = current_user
     now = utcnow()
+    if time_zone_form is None:
+        time_zone_form = TimeZoneForm(formdata=None)
+        time_zone_form.time_zone.data = user.time_zone
     return (
         render_template(
             "accounts/account.html",
@@ -304,6 +317,7 @@ def _render_account(
             current_session_id=current_session().record_id,
             password_form=password_form or PasswordChangeForm(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
+            time_zone_form=time_zone_form,
             now=now,
         ),
         status,
@@ -315,6 +329,20 @@ def _render_account(
 @performs("account.view")
 def account() -> ResponseReturnValue:
     return _render_account()
+
+
+@blueprint.post("/account/time-zone")
+@login_required
+@performs("account.set_time_zone")
+def set_time_zone() -> ResponseReturnValue:
+    """Where the user reads and types times (meetings are entered and shown in this zone)."""
+    form = TimeZoneForm()
+    if not form.validate_on_submit():
+        return _render_account(status=400, time_zone_form=form)
+    service.set_time_zone(request_session(), current_actor(), current_user, form.time_zone.data or "")
+    request_session().commit()
+    flash(_("Times are now shown in %(zone)s.", zone=form.time_zone.data), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @blueprint.post("/account/sessions/revoke-others")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from portal.documents.forms import CheckboxList
 from portal.enums import Level, ReleaseMarking
@@ -81,3 +81,86 @@ class PartMarkingInput:
     reader_ids: frozenset[uuid.UUID]
     release_organization_ids: frozenset[uuid.UUID]
     reason: str | None
+
+
+# --- meetings and their agenda ----------------------------------------------------------------------------
+
+REQUIRED = _l("This field is required.")
+#: The longest meeting the form takes (a day-long workshop).
+MAX_MEETING_MINUTES = 12 * 60
+
+
+def _meeting_level_choices() -> list[tuple[int, str]]:
+    """A meeting's level covers its title and place; it is never CESI (that belongs on the parts)."""
+    return [(int(level), LEVEL_LABELS[int(level)]) for level in Level if level < Level.CESI]
+
+
+class MeetingForm(FlaskForm):
+    """Scheduling a meeting. The date and time are in the user's own time zone."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    day = DateField(_l("Date"), validators=[DataRequired(REQUIRED)])
+    start = TimeField(_l("Start time"), validators=[DataRequired(REQUIRED)])
+    duration_minutes = IntegerField(
+        _l("Length (minutes)"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(5, MAX_MEETING_MINUTES, _l("Between %(min)s and %(max)s minutes.")),
+        ],
+        default=120,
+    )
+    place = StringField(
+        _l("Place or online meeting link"), validators=[DataRequired(REQUIRED), Length(max=1000)]
+    )
+    level = SelectField(
+        _l("Classification level of the title and place"),
+        coerce=int,
+        choices=_meeting_level_choices(),
+        default=int(Level.RESTRICTED),
+    )
+
+
+class MeetingEditForm(MeetingForm):
+    #: The meeting's version the edit started from (optimistic concurrency).
+    base_version = HiddenField()
+
+
+class ConveneForm(MeetingForm):
+    """招集: the same fields; the defaults are today, within hours, one hour long."""
+
+    duration_minutes = IntegerField(
+        _l("Length (minutes)"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(5, MAX_MEETING_MINUTES, _l("Between %(min)s and %(max)s minutes.")),
+        ],
+        default=60,
+    )
+
+
+class AgendaItemForm(PartMarkingForm):
+    """An agenda item: its text, its length, its marking and the material linked to it. The material offered
+    is only what the user may read (set by the view)."""
+
+    title = StringField(_l("Agenda item"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    presenter = StringField(_l("Presenter"), validators=[Length(max=200)])
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(1, MAX_MEETING_MINUTES, _l("Between %(min)s and %(max)s minutes.")),
+        ],
+        default=10,
+    )
+    documents = CheckboxList(_l("Linked documents of this subcommittee"), choices=[])
+    outputs = CheckboxList(_l("Linked think-tank outputs"), choices=[])
+
+    def document_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(uuid.UUID(value) for value in self.documents.data or ())
+
+    def output_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(uuid.UUID(value) for value in self.outputs.data or ())
+
+
+class MoveForm(FlaskForm):
+    direction = SelectField(choices=[("up", "up"), ("down", "down")], validators=[DataRequired(REQUIRED)])

@@ -11,6 +11,7 @@ from flask_login import login_required
 from portal.db import request_session, utcnow
 from portal.documents import service as document_service
 from portal.meetings import followup_read
+from portal.meetings.views import room_panel as meetings_panel
 from portal.rooms import service
 from portal.security import policy
 from portal.security.web import current_subject, performs
@@ -50,6 +51,7 @@ def room(room_id: uuid.UUID) -> ResponseReturnValue:
         document_page=documents,
         outputs=output_service.list_for_room(request_session(), subject, subcommittee),
         can_create=policy.decide_create_document(subject, subcommittee).allowed,
+        **meetings_panel(subcommittee),
     )
 
 

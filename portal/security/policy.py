@@ -32,6 +32,7 @@ from portal.enums import (
     ReleaseMarking,
     Role,
     RoomRole,
+    SubcommitteeKind,
 )
 from portal.meetings.models import ActionItem, Meeting
 from portal.rooms.models import Membership, Subcommittee
@@ -938,4 +939,16 @@ def decide_change_action_status(subject: Subject, room: Subcommittee, item: Acti
     manage = decide_manage_meeting(subject, room, rule)
     if not manage.allowed:
         return deny(rule, "NOT_OWNER_OR_STEWARD")
+    return allow(rule)
+
+
+def decide_convene_meeting(subject: Subject, room: Subcommittee, level: Level) -> Decision:
+    """招集: convene a meeting at short notice. Only a rapid-response room works this way (the others meet
+    on a schedule); otherwise as for scheduling."""
+    rule = "meeting.convene"
+    decision = decide_schedule_meeting(subject, room, level)
+    if not decision.allowed:
+        return Decision(False, rule, decision.reason)
+    if room.kind != SubcommitteeKind.RAPID_RESPONSE:
+        return deny(rule, "NOT_RAPID_RESPONSE")
     return allow(rule)

@@ -497,7 +497,11 @@ def test_shred_destroys_the_room_keys_and_nothing_else(keyed: KeyedPortal) -> No
     room_page = client.get(f"/rooms/{shipbuilding}")
     assert room_page.status_code == 200
     html = room_page.get_data(as_text=True)
-    assert html.count(destroyed_wording) == len(room_titles)
+    document_list = html.split('data-testid="document-list"', 1)[1].split("</ul>", 1)[0]
+    assert document_list.count(destroyed_wording) == len(room_titles)
+    # The room's meeting is listed as destroyed too (its title was sealed with the same keys).
+    meeting_list = html.split('data-testid="upcoming-meetings"', 1)[1].split("</ul>", 1)[0]
+    assert destroyed_wording in meeting_list and "海底ケーブル敷設船の確保" not in html
     for title, document_id in room_titles.items():
         assert title not in html
         page = client.get(f"/rooms/{shipbuilding}/documents/{document_id}")

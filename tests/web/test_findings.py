@@ -109,8 +109,8 @@ def add_agenda_item(
         assert meeting is not None
         origin = session.scalar(select(Organization.id).limit(1))
         assert origin is not None
-        position = session.scalar(
-            select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+        position = session.scalar(  # after the demo's own items, if any
+            select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting_id)
         )
         item = AgendaItem(
             id=uuid.uuid4(),
@@ -262,6 +262,15 @@ def test_members_may_not_post_findings_or_action_items(app: Flask, demo: Databas
 
 def test_a_finding_belongs_to_an_agenda_item_its_author_may_read(app: Flask, demo: Database) -> None:
     meeting = past_minerals_meeting(demo)
+    with demo.session_scope() as session:  # the demo agenda's items come first
+        number = 1 + int(
+            session.scalar(
+                select(func.count())
+                .select_from(AgendaItem)
+                .where(AgendaItem.meeting_id == meeting, AgendaItem.removed_at.is_(None))
+            )
+            or 0
+        )
     readable = add_agenda_item(demo, meeting, "輸出許可の運用状況")
     named_only = add_agenda_item(
         demo, meeting, "同盟国からの通報(指名閲覧)", Level.CONFIDENTIAL, str(user_by_email(demo, CHAIR).id)
@@ -269,7 +278,7 @@ def test_a_finding_belongs_to_an_agenda_item_its_author_may_read(app: Flask, dem
     other_meeting = add_agenda_item(demo, upcoming_minerals_meeting(demo), "次回の議題")
     steward = sign_in(app.test_client(), demo, SECRETARIAT)
     page = text(steward.get(f"/meetings/{meeting}/findings"))
-    assert f'<option value="{readable}">1. 輸出許可の運用状況</option>' in page
+    assert f'<option value="{readable}">{number}. 輸出許可の運用状況</option>' in page
     assert str(named_only) not in page and "同盟国からの通報" not in page and str(other_meeting) not in page
 
     for refused in (named_only, other_meeting):
@@ -282,13 +291,17 @@ def test_a_finding_belongs_to_an_agenda_item_its_author_may_read(app: Flask, dem
     )
     assert response.status_code == 302
     page = text(sign_in(app.test_client(), demo, MEMBER).get(f"/meetings/{meeting}/findings"))
-    assert translated(app, "Agenda item %(number)d: %(title)s", number=1, title="輸出許可の運用状況") in page
+    assert (
+        translated(app, "Agenda item %(number)d: %(title)s", number=number, title="輸出許可の運用状況")
+        in page
+    )
 
     # For the exports: the agenda item's position travels with the finding.
     with demo.session_scope() as session:
         entries = findings_for_reader(session, subject_of(session, MEMBER), meeting)
         tied = [entry for entry in entries if entry.agenda_item_id == readable]
-        assert len(tied) == 1 and tied[0].agenda_position == 1 and tied[0].body == "議題の所見"
+        position = session.scalar(select(AgendaItem.position).where(AgendaItem.id == readable))
+        assert len(tied) == 1 and tied[0].agenda_position == position and tied[0].body == "議題の所見"
 
 
 def test_finding_bodies_render_inert(app: Flask, demo: Database) -> None:

@@ -22,7 +22,7 @@ from portal.accounts.models import Organization, User
 from portal.config import PROJECT_ROOT
 from portal.db import Database, utcnow
 from portal.documents.models import DocumentAttachment
-from portal.meetings.models import Meeting
+from portal.meetings.models import AgendaItem, Meeting
 from portal.rooms.models import Membership, Subcommittee
 from portal.security.web import UNDECLARED_ALLOWED, declared_action
 from portal.thinktank.demo import OUTPUTS
@@ -147,6 +147,12 @@ class Case:
 EVERYONE_NOT_FOUND = rows(anonymous=NOT_FOUND, signed_in=NOT_FOUND)
 RESTRICTED_DOCUMENT = {"room_id": "minerals", "document_id": "restricted"}
 MINERALS_MEMBERS = {SECRETARIAT: OK, MEMBER: OK, ANALYST: OK, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+# --- meetings and agenda ---
+#: The minerals room's stewards (the secretariat, and the member who chairs it); the analyst is a member.
+MINERALS_STEWARDS = {**MINERALS_MEMBERS, ANALYST: FORBIDDEN}
+MINERALS_STEWARDS_POST = {**MINERALS_STEWARDS, SECRETARIAT: BAD_REQUEST, MEMBER: BAD_REQUEST}
+AGENDA_ITEM = {"meeting_id": "meeting", "item_id": "agenda_item"}
+INFRASTRUCTURE_ITEM = {"meeting_id": "infrastructure_meeting", "item_id": "infrastructure_item"}
 CASES: list[Case] = [
     # signing in and out
     Case("accounts.login", "GET", {}, rows(anonymous=OK, signed_in=TO_OVERVIEW)),
@@ -507,6 +513,72 @@ CASES: list[Case] = [
     Case("followup.my_actions_page", "GET", {}, rows(signed_in=OK), "only one's own, readable or withheld"),
     Case("admin.set_quorum", "POST", {"room_id": "agi"}, secretariat_only(to("/admin/rooms")),
          "empty: a majority (the shipbuilding room is archived above)"),
+    # --- meetings and agenda ---
+    # 第5回 重要鉱物分科会 (minerals, rapid response; agenda published): the secretariat and the member (the
+    # chair) run it, the analyst is a plain member. The infrastructure meeting takes the state-changing POSTs
+    # (the secretariat runs it, the analyst is a plain member, the member is not in that room; the
+    # shipbuilding room is archived by an earlier row).
+    Case("meetings.create", "GET", {"room_id": "minerals"}, rows(**MINERALS_STEWARDS)),
+    Case("meetings.create", "POST", {"room_id": "minerals"}, rows(**MINERALS_STEWARDS_POST), "empty form"),
+    Case("meetings.create", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND), "a room they are not in"),
+    Case("meetings.convene", "GET", {"room_id": "minerals"}, rows(**MINERALS_STEWARDS)),
+    Case("meetings.convene", "POST", {"room_id": "minerals"}, rows(**MINERALS_STEWARDS_POST), "empty form"),
+    Case(
+        "meetings.convene", "POST", {"room_id": "infrastructure"},
+        rows(signed_in=NOT_FOUND, secretariat=FORBIDDEN, analyst=FORBIDDEN),
+        "policy coordination: not convened at short notice (NOT_RAPID_RESPONSE)",
+    ),
+    Case("meetings.show", "GET", {"meeting_id": "meeting"}, rows(**MINERALS_MEMBERS)),
+    Case("meetings.show", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "other room"),
+    Case("meetings.show", "GET", {"meeting_id": "no_meeting"}, rows(signed_in=NOT_FOUND), "no such meeting"),
+    Case("meetings.edit", "GET", {"meeting_id": "meeting"}, rows(**MINERALS_STEWARDS)),
+    Case("meetings.edit", "POST", {"meeting_id": "meeting"}, rows(**MINERALS_STEWARDS_POST), "empty form"),
+    Case("meetings.edit", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "other room"),
+    Case("agenda.add_item", "GET", {"meeting_id": "meeting"}, rows(**MINERALS_STEWARDS)),
+    Case("agenda.add_item", "POST", {"meeting_id": "meeting"}, rows(**MINERALS_STEWARDS_POST), "empty form"),
+    Case("agenda.add_item", "POST", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "other room"),
+    Case("agenda.edit_item", "GET", AGENDA_ITEM, rows(**MINERALS_STEWARDS)),
+    Case("agenda.edit_item", "POST", AGENDA_ITEM, rows(**MINERALS_STEWARDS_POST), "empty form"),
+    Case(
+        "agenda.edit_item", "GET", {"meeting_id": "meeting", "item_id": "sourcing_item"},
+        rows(signed_in=NOT_FOUND, member=OK, analyst=FORBIDDEN),
+        "CONFIDENTIAL, MINERALS-SUPPLY: the secretariat may not read it",
+    ),
+    Case(
+        "agenda.edit_item", "GET", {"meeting_id": "meeting", "item_id": "other_meeting_item"},
+        rows(signed_in=NOT_FOUND, analyst=FORBIDDEN), "another meeting's item under this meeting's address",
+    ),
+    Case("agenda.move_item", "POST", AGENDA_ITEM, rows(**MINERALS_STEWARDS_POST), "no direction"),
+    Case(
+        "agenda.move_item", "POST", {"meeting_id": "meeting", "item_id": "other_meeting_item"},
+        rows(signed_in=NOT_FOUND, analyst=FORBIDDEN), "another meeting's item under this meeting's address",
+    ),
+    Case(
+        "agenda.remove_item", "POST", {"meeting_id": "other_meeting_item_meeting", "item_id": "agenda_item"},
+        rows(signed_in=NOT_FOUND, analyst=FORBIDDEN), "this meeting's item under another meeting's address",
+    ),
+    Case(
+        "agenda.remove_item", "POST", INFRASTRUCTURE_ITEM,
+        rows(signed_in=NOT_FOUND, secretariat=to("/meetings/{infrastructure_meeting}"), analyst=FORBIDDEN),
+        "removed by the secretariat; the analyst is no steward there",
+    ),
+    Case(
+        "agenda.publish", "POST", {"meeting_id": "meeting"},
+        rows(
+            signed_in=NOT_FOUND, secretariat=to("/meetings/{meeting}"), member=to("/meetings/{meeting}"),
+            analyst=FORBIDDEN,
+        ),
+        "already published: nothing changes",
+    ),
+    Case("agenda.revisions", "GET", {"meeting_id": "meeting"}, rows(**MINERALS_MEMBERS)),
+    Case("agenda.revisions", "GET", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "other room"),
+    Case(
+        "meetings.cancel", "POST", {"meeting_id": "infrastructure_meeting"},
+        rows(signed_in=NOT_FOUND, secretariat=to("/meetings/{infrastructure_meeting}"), analyst=FORBIDDEN),
+        "cancelled by the secretariat; the analyst is no steward there",
+    ),
+    Case("meetings.cancel", "POST", {"meeting_id": "agi_meeting"}, rows(signed_in=NOT_FOUND), "other room"),
+    Case("accounts.set_time_zone", "POST", {}, rows(signed_in=BAD_REQUEST), "no zone chosen"),
     # last: it ends the session every later request would need
     Case("accounts.logout", "POST", {}, rows(anonymous=TO_LOGIN, signed_in=TO_LOGIN)),
 ]  # fmt: skip
@@ -671,6 +743,39 @@ def _demo_ids(database: Database) -> dict[str, str]:
             # --- minutes ---
             **_minutes_ids(session),
         }
+
+        # --- meetings and agenda ---
+        def meetings_of(room_key: str) -> list[str]:  # earliest first: minerals-4, minerals-5
+            return [
+                str(found)
+                for found in session.scalars(
+                    select(Meeting.id)
+                    .where(Meeting.subcommittee_id == uuid.UUID(ids[room_key]))
+                    .order_by(Meeting.starts_at)
+                )
+            ]
+
+        def items_of(meeting_key: str) -> list[str]:  # in agenda order
+            return [
+                str(found)
+                for found in session.scalars(
+                    select(AgendaItem.id)
+                    .where(AgendaItem.meeting_id == uuid.UUID(ids[meeting_key]))
+                    .order_by(AgendaItem.position)
+                )
+            ]
+
+        minerals_4, ids["meeting"] = meetings_of("minerals")
+        ids["other_meeting_item_meeting"] = minerals_4
+        [ids["agi_meeting"]] = meetings_of("agi")
+        ids["infrastructure"] = room("重要インフラ機能停止分科会")
+        [ids["infrastructure_meeting"]] = meetings_of("infrastructure")
+        ids["no_meeting"] = str(uuid.uuid4())
+        minerals_5_items = items_of("meeting")  # see portal/meetings/demo.py AGENDAS
+        ids["agenda_item"] = minerals_5_items[2]  # 国内需要家への影響調査の結果報告 (RESTRICTED)
+        ids["sourcing_item"] = minerals_5_items[4]  # 代替調達先の確保… (CONFIDENTIAL, MINERALS-SUPPLY)
+        ids["other_meeting_item"] = items_of("other_meeting_item_meeting")[0]
+        ids["infrastructure_item"] = items_of("infrastructure_meeting")[-1]
     static_files = sorted(p for p in (PROJECT_ROOT / "static").rglob("*") if p.is_file())
     assert static_files, "no static file to request"
     ids["static_file"] = Path(static_files[0]).relative_to(PROJECT_ROOT / "static").as_posix()
