@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,6 +17,8 @@ from portal.meetings.forms import PartMarkingForm
 from portal.meetings.models import ActionStatus, AttendanceResponse
 
 REQUIRED = _l("This field is required.")
+
+FormT = TypeVar("FormT", bound=FlaskForm)
 
 RESPONSE_LABELS = {
     AttendanceResponse.ATTEND: _l("Attend"),
@@ -118,6 +120,15 @@ class ActionStatusForm(FlaskForm):
     def validate_base_version(self, field: HiddenField) -> None:
         if not str(field.data or "").isdigit():
             raise ValidationError(str(_l("The form is out of date; reload the page.")))
+
+
+def distinct_ids(form: FormT, prefix: str) -> FormT:
+    """Give a form's fields ids of their own (the names stay, so what is posted does not change). The
+    findings page shows the finding form, the action form and one status form per action item: without
+    this they share ids (``level``, ``reason``, ``status``...) and a label names another form's field."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}{field.name}"
+    return form
 
 
 def optional_id(value: str | None) -> uuid.UUID | None:

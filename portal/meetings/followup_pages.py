@@ -24,6 +24,7 @@ from portal.meetings.followup_forms import (
     AnswerForm,
     FindingForm,
     RecordAttendanceForm,
+    distinct_ids,
     optional_id,
 )
 from portal.meetings.followup_read import FindingsPage, findings_page, today_in
@@ -135,15 +136,15 @@ def render_findings(
     status: int = 200,
 ) -> ResponseReturnValue:
     page = page_of(meeting_id)
-    finding_form = finding_form or FindingForm(formdata=None)
-    action_form = action_form or ActionForm(formdata=None)
+    finding_form = distinct_ids(finding_form or FindingForm(formdata=None), "finding-")
+    action_form = distinct_ids(action_form or ActionForm(formdata=None), "action-")
     if page.can_manage:
         prepare_finding_form(finding_form, page)
         prepare_action_form(action_form, page)
     status_forms = {}
     for entry in page.actions:
         if entry.item.id in page.status_changeable:
-            status_form = ActionStatusForm(formdata=None)
+            status_form = distinct_ids(ActionStatusForm(formdata=None), f"status-{entry.item.id}-")
             status_form.status.data = entry.item.status.value
             status_form.base_version.data = str(entry.item.version)
             status_forms[entry.item.id] = status_form

@@ -23,6 +23,7 @@ from portal.meetings.followup_forms import (
     FindingEditForm,
     FindingForm,
     RecordAttendanceForm,
+    distinct_ids,
 )
 from portal.meetings.followup_pages import (
     action_input,
@@ -309,7 +310,7 @@ def my_actions_page() -> ResponseReturnValue:
     status_forms = {}
     for entry in items:
         if entry.can_change_status:
-            form = ActionStatusForm(formdata=None)
+            form = distinct_ids(ActionStatusForm(formdata=None), f"status-{entry.item.id}-")
             form.status.data = entry.item.status.value
             form.base_version.data = str(entry.item.version)
             form.return_to.data = "actions"

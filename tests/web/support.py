@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from flask import Flask
@@ -140,3 +141,31 @@ def translated_pattern(app: Flask, message: str, *numbers: str, locale: str = "j
     """A pattern for ``message`` as rendered, with each named number placeholder captured as ``(\\d+)``."""
     rendered = translated(app, message, locale, **dict.fromkeys(numbers, _SENTINEL))
     return re.compile(re.escape(rendered).replace(str(_SENTINEL), r"(\d+)"))
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.label_targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id") and not (tag == "input" and found.get("type") == "hidden"):
+            self.ids.append(str(found["id"]))
+        if tag == "label" and found.get("for"):
+            self.label_targets.append(str(found["for"]))
+
+
+def id_problems(page: str) -> list[str]:
+    """Ids of visible elements used twice, and labels whose field is not exactly one element: either way a
+    label (and a screen reader, and a click on it) names the wrong field."""
+    parser = _Ids()
+    parser.feed(page)
+    problems = sorted({f"id {value!r} used twice" for value in parser.ids if parser.ids.count(value) > 1})
+    problems += [
+        f"label for {target!r} names {parser.ids.count(target)} fields"
+        for target in parser.label_targets
+        if parser.ids.count(target) != 1
+    ]
+    return problems

@@ -43,7 +43,7 @@ from tests.followup_support import (
 )
 from tests.meetings_support import subject_of
 from tests.unit.test_sanitize import XSS_CORPUS, assert_inert
-from tests.web.support import text, translated
+from tests.web.support import id_problems, text, translated
 
 SECRETARIAT = "sato@cao.example.jp"
 CHAIR = "tanaka@meti.example.jp"
@@ -614,3 +614,19 @@ def test_the_export_functions_give_each_reader_their_own_view(demo: Database) ->
         with pytest.raises(policy.AccessDenied) as refused:
             findings_for_reader(session, subject_of(session, OUTSIDER), meeting)
         assert refused.value.conceal and refused.value.decision.reason == "NOT_MEMBER"
+
+
+def test_each_field_of_the_findings_page_has_its_own_id(app: Flask, demo: Database) -> None:
+    """The finding form, the action form and every status form on one page: each label names its own field
+    (they used to share ``level``, ``reason``, ``status``...), and a rejected form keeps them apart too."""
+    meeting = past_minerals_meeting(demo)
+    steward = sign_in(app.test_client(), demo, SECRETARIAT)
+    page = text(steward.get(f"/meetings/{meeting}/findings"))
+    assert page.count('data-testid="status-form"') >= 2
+    assert id_problems(page) == []
+    assert 'for="finding-level"' in page and 'for="action-level"' in page
+    assert 'name="level"' in page and 'name="status"' in page  # what is posted is unchanged
+    rejected = post(steward, f"/meetings/{meeting}/findings", finding_form("理由なし", level="2"))
+    assert rejected.status_code == 400
+    assert id_problems(text(rejected)) == []
+    assert 'aria-describedby="finding-reason-error"' in text(rejected)

@@ -25,7 +25,7 @@ from portal.security.audit_models import AuditEntry
 from tests.conftest import csrf_token, keyed_session, sign_in, user_by_email
 from tests.followup_support import DEMO_ACTIONS, action_id_by_title, past_minerals_meeting, room_meetings
 from tests.meetings_support import subject_of
-from tests.web.support import text, translated
+from tests.web.support import id_problems, text, translated
 
 CHAIR = "tanaka@meti.example.jp"  # minerals chair, shipbuilding member
 MEMBER = "ito@toho-raremetals.example.jp"
@@ -77,6 +77,9 @@ def test_my_action_items_across_rooms_soonest_first(app: Flask, demo: Database) 
     # Nobody else's items.
     for owner in ("ito", "sato"):
         assert DEMO_ACTIONS[owner] not in page
+    # One status form per item, each select with its own id.
+    assert page.count('data-testid="status-form"') == 3
+    assert id_problems(page) == []
 
 
 def test_the_overview_lists_my_open_items_with_the_overdue_marked(app: Flask, demo: Database) -> None:
