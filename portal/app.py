@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auditing.views import blueprint as audit_views
     from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
+    from portal.exports.views import blueprint as exports
     from portal.health import blueprint as health
     from portal.meetings.agenda_views import blueprint as agenda
     from portal.meetings.followup_views import blueprint as followup
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(minutes)
     app.register_blueprint(meetings)
     app.register_blueprint(agenda)
+    app.register_blueprint(exports)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -461,6 +461,19 @@ CASES: list[Case] = [
     Case("calendars.create_feed", "POST", {}, rows(signed_in=OK), "the address is shown once"),
     Case("calendars.revoke_feed", "POST", {"feed_id": "no_feed"}, rows(signed_in=NOT_FOUND),
          "not a feed of theirs"),
+    # --- exports (第4回: published minutes, agenda, findings, action items) ---
+    # Every copy is made for its reader; 田中 reads the pack's AMBER+STRICT parts of 内閣府 but may not take
+    # them out (RELEASE_RESTRICTED, 403); 吉田 does not read them, so his copy leaves them out and is allowed.
+    Case("exports.minutes_file", "GET", {"meeting_id": "past_meeting", "name": "format_pdf"},
+         rows(**MINERALS_MEMBERS)),
+    Case("exports.minutes_file", "GET", {"meeting_id": "agi_meeting", "name": "format_pdf"},
+         rows(signed_in=NOT_FOUND), "a meeting of a room they are not in"),
+    Case("exports.minutes_file", "GET", {"meeting_id": "past_meeting", "name": "format_exe"},
+         rows(signed_in=NOT_FOUND), "no such format"),
+    Case("exports.pack_file", "GET", {"meeting_id": "past_meeting", "name": "format_pdf"},
+         rows(**{**MINERALS_MEMBERS, MEMBER: FORBIDDEN})),
+    Case("exports.pack_file", "GET", {"meeting_id": "no_meeting", "name": "format_docx"},
+         rows(signed_in=NOT_FOUND), "no such meeting"),
     # --- attendance, findings and action items ---
     # 第4回 of the minerals room (past): 佐藤 (secretariat) and 田中 (chair) run it; 吉田 (analyst) is in it.
     # Its findings: general and sourcing (RESTRICTED), stockpile (CONFIDENTIAL, 政府限り: not the analyst).
@@ -740,6 +753,10 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "no_feed": str(uuid.uuid4()),
             # --- attendance, findings and action items ---
             **_followup_ids(database),
+            # --- exports ---
+            "format_pdf": "pdf",
+            "format_docx": "docx",
+            "format_exe": "exe",
             # --- minutes ---
             **_minutes_ids(session),
         }
