@@ -3,11 +3,13 @@ schedules a meeting and publishes its agenda (one item linked to a think-tank ou
 member answers attendance while a Restricted observer sees the Confidential item only as a withheld line;
 the secretariat records who came, posts a finding and an action item, drafts portion-marked minutes and
 circulates them; an attendee comments on a portion; the chair approves; the secretariat publishes and the
-minutes lock."""
+minutes lock; two members with different clearances export them as PDF, and their copies differ by the
+withheld portion."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -123,6 +125,27 @@ def duplicate_ids(page: Page) -> list[str]:
     return found
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF (poppler's pdftotext), all white space removed: a line may wrap anywhere."""
+    extracted = subprocess.run(
+        ["pdftotext", "-nodiag", str(path), "-"], check=True, capture_output=True, text=True, timeout=30
+    ).stdout
+    return re.sub(r"\s+", "", extracted)
+
+
+def download_pdf(page: Page, meeting_id: str, target: Path) -> str:
+    """From the published minutes page, the export link labelled PDF: the file saved, its text returned."""
+    page.goto(f"/meetings/{meeting_id}/minutes")
+    with page.expect_download() as downloading:
+        page.get_by_test_id("export-links").get_by_role("link", name="PDF", exact=True).click()
+    download = downloading.value
+    assert download.failure() is None, download.failure()
+    assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
+    download.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF-")
+    return pdf_text(target)
+
+
 def click_step(page: Page, label: str) -> None:
     """A workflow button of the minutes page (a POST that redirects back to it)."""
     with page.expect_navigation(wait_until="load"):
@@ -150,7 +173,7 @@ def person(browser: Browser, portal_server: PortalServer) -> Iterator[Callable[[
 
 
 def test_meeting_cycle_from_scheduling_to_published_minutes(
-    person: Callable[[str], Page], portal_server: PortalServer, screenshots: Path
+    person: Callable[[str], Page], portal_server: PortalServer, screenshots: Path, tmp_path: Path
 ) -> None:
     server = portal_server
     # 1. The secretariat schedules the meeting, builds the agenda and publishes it.
@@ -277,4 +300,17 @@ def test_meeting_cycle_from_scheduling_to_published_minutes(
     assert CONFIDENTIAL_PORTION not in kobayashi.content()
     kobayashi.screenshot(path=screenshots / "minutes-published-observer.png", full_page=True)
 
-    # step 7 follows when the export routes land
+    # 7. Two members with different clearances export the published minutes as PDF from the page: each
+    # copy is made for its reader, so only the Confidential portion differs (a notice in its place).
+    ito_copy = download_pdf(ito, meeting_id, tmp_path / "minutes-ito.pdf")
+    kobayashi_copy = download_pdf(kobayashi, meeting_id, tmp_path / "minutes-kobayashi.pdf")
+    for copy in (ito_copy, kobayashi_copy):
+        assert PUBLIC_PORTION in copy and RESTRICTED_PORTION in copy
+    assert CONFIDENTIAL_PORTION in ito_copy and WITHHELD_PORTION not in ito_copy
+    assert CONFIDENTIAL_PORTION not in kobayashi_copy and WITHHELD_PORTION in kobayashi_copy
+    assert ito_name.replace(" ", "") in ito_copy and kobayashi_name.replace(" ", "") in kobayashi_copy
+    # The banner of each copy names the highest level it holds, in its reader's language: 秘 in 伊藤's,
+    # 取扱注意 in 小林's (who reads English).
+    assert ito_copy.startswith("秘|TLP:GREEN")
+    assert kobayashi_copy.startswith("RESTRICTED(取扱注意)|TLP:GREEN")
+    assert "CONFIDENTIAL" not in kobayashi_copy and "秘|" not in kobayashi_copy
