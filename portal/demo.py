@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import notifications
 from portal.accounts import service as accounts
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Organization, User
@@ -538,6 +539,9 @@ def load(session: Session) -> None:
     followup_demo.load(session, users, rooms, meetings, now)
     # The followup (findings, action items) and agenda demos also take their meetings from `meetings`.
     minutes_demo.load(session, users, rooms, meetings, now)
+    # The demo's meetings were convened, published and assigned through the real services: nobody is to
+    # be mailed about that history when the demo is loaded.
+    notifications.discard(session)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()
 

@@ -1,17 +1,26 @@
-"""E-mail notifications about meetings: who is told, in which language, and when.
+"""E-mail notifications about meetings: who is told, in which language, and when. The one mechanism by which
+the services announce what happened to a meeting.
 
-Services *queue* an event in the transaction that causes it, after the change (and its audit entry)::
+Services *queue* an event in the transaction that causes it, after the change (and its audit entry), with
+the subject who made the change (its actor signs the ``notification.send`` audit entries)::
 
-    notifications.queue(session, subject, EventKind.AGENDA_PUBLISHED, meeting.id)
-    notifications.queue(session, subject, EventKind.MEETING_CONVENED, meeting.id)
-    notifications.queue(session, subject, EventKind.MEETING_CHANGED, meeting.id)      # incl. cancelled
-    notifications.queue(session, subject, EventKind.MINUTES_CIRCULATED, meeting.id,
-                        recipient_ids=attendee_ids)                                  # or None: the room
-    notifications.queue(session, subject, EventKind.MINUTES_PUBLISHED, meeting.id)
+    notifications.queue(session, subject, EventKind.MEETING_CHANGED, meeting.id)
     notifications.queue(session, subject, EventKind.ACTION_ASSIGNED, action.meeting_id,
-                        recipient_ids={action.owner_id})
+                        recipient_ids={action.owner_id})                              # None: the room
 
-and the mail goes out only **after that transaction commits** (an after-commit listener on the app's
+Who queues what:
+
+- ``agenda_published``: ``meetings.agenda_changes.publish`` (the agenda's first publication), to the room;
+- ``meeting_convened``: ``meetings.service.convene_meeting`` (招集, rapid-response rooms), to the room;
+- ``meeting_changed``: ``meetings.service.edit_meeting`` and ``cancel_meeting``, and every change of a
+  published agenda (``meetings.agenda_changes``: a new revision), to the room;
+- ``minutes_circulated``: ``minutes.workflow.circulate``, to the attendees
+  (``minutes.service.attendee_ids``);
+- ``minutes_published``: ``minutes.workflow.publish`` (a correction's publication too), to the room;
+- ``action_assigned``: ``meetings.findings.create_action``, and ``edit_action`` when the owner changes, to
+  the owner only.
+
+The mail goes out only **after that transaction commits** (an after-commit listener on the app's
 session factory, installed by ``create_app``), synchronously, over one SMTP connection; a rollback forgets
 the queue, and the same event queued twice in one transaction goes out once. Sending never breaks the
 request: every failure is logged (an unreachable server fails the whole batch at once, not per member).
@@ -125,6 +134,11 @@ def queue(
 def pending(session: Session) -> list[Notification]:
     """What this session will send when it commits (for tests and for services that want to look)."""
     return list(session.info.get(_QUEUE_KEY, []))
+
+
+def discard(session: Session) -> None:
+    """Forget what this session has queued (the demo loader: its history is no news to anyone)."""
+    session.info.pop(_QUEUE_KEY, None)
 
 
 # --- after the commit ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ not read is neither edited nor removed by them (404, as for any part asked for b
 
 Publishing makes revision 1: a sealed snapshot of every item (each entry under its item's level, with its
 marking). After that, EVERY change makes the next revision at once, so members always read a published
-state and can see what changed. Events for notifications: see :mod:`portal.meetings.events`.
+state and can see what changed. The room's members are told by e-mail (:mod:`portal.notifications`) when
+the agenda is first published and when a published agenda changes (``meeting_changed``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from portal import notifications
 from portal.db import utcnow
 from portal.documents.models import Document
-from portal.meetings import events
 from portal.meetings.access import OpenedMeeting, open_part, require_meeting, require_part, seal_part
 from portal.meetings.agenda import READ_RULE, live_items
 from portal.meetings.forms import PartMarkingInput
@@ -306,7 +307,8 @@ def _renumber(items: list[AgendaItem]) -> None:
 
 
 def publish(session: Session, subject: Subject, meeting_id: uuid.UUID) -> AgendaRevision:
-    """Publish the agenda: revision 1. Notes an ``agenda_published`` event."""
+    """Publish the agenda: revision 1. The room is told (``agenda_published``) once the transaction
+    commits."""
     opened = open_for_change(session, subject, meeting_id, PUBLISH_RULE)
     if opened.meeting.agenda_published:
         raise AlreadyPublished(str(meeting_id))
@@ -317,18 +319,19 @@ def publish(session: Session, subject: Subject, meeting_id: uuid.UUID) -> Agenda
         session, subject, PUBLISH_RULE, object_type="meeting", object_id=opened.meeting.id,
         level=opened.meeting.level, detail={"revision": revision.number},
     )  # fmt: skip
-    events.record(session, "agenda_published", opened.meeting.id, opened.room.id)
+    notifications.queue(session, subject, notifications.EventKind.AGENDA_PUBLISHED, opened.meeting.id)
     return revision
 
 
 def _changed(
     session: Session, subject: Subject, opened: OpenedMeeting, action: str, item: AgendaItem
 ) -> None:
-    """Audit a change of an item; on a published agenda, publish the next revision at once."""
+    """Audit a change of an item; on a published agenda, publish the next revision at once (and tell the
+    room)."""
     detail: dict[str, object] = {"meeting": str(opened.meeting.id)}
     if opened.meeting.agenda_published:
         detail["revision"] = _snapshot(session, subject, opened).number
-        events.record(session, "meeting_changed", opened.meeting.id, opened.room.id)
+        notifications.queue(session, subject, notifications.EventKind.MEETING_CHANGED, opened.meeting.id)
     policy.record_change(
         session,
         subject,

@@ -20,7 +20,7 @@ from portal.meetings.access import OpenedMeeting
 from portal.meetings.agenda_changes import ItemInput
 from portal.meetings.forms import AgendaItemForm, MoveForm
 from portal.meetings.parts import InvalidMarking, fill_marking_choices
-from portal.meetings.views import caveats_named, explain_refusal, meeting_sections, reason_message
+from portal.meetings.views import caveats_named, explain_refusal, reason_message
 from portal.security import policy
 from portal.security.web import current_subject, performs
 
@@ -225,7 +225,6 @@ def revisions(meeting_id: uuid.UUID) -> ResponseReturnValue:
         meeting=opened.meeting,
         text=text,
         history=history,
-        sections=meeting_sections(meeting_id),
         page_level=max([opened.meeting.level, *(entry.level for entry in shown)]),
         page_caveats=caveats_named(frozenset(code for entry in shown for code in entry.caveat_codes)),
     )

@@ -2,8 +2,10 @@
 
 The room's stewards (its chair, or a secretariat member of the room) post, edit and delete findings and
 action items, each under its own marking (``parts.require_mark``). An action item's owner, or a steward,
-changes its status. Each part is read under ``policy.decide_read_part``: a reader who may not read it meets a
-withheld line (see :mod:`portal.meetings.followup_read`), and its sealed text is never opened for them.
+changes its status. The owner of a new action item, or its new owner, is told by e-mail
+(:mod:`portal.notifications`: the room, the kind of event and a link, never the item). Each part is read
+under ``policy.decide_read_part``: a reader who may not read it meets a withheld line (see
+:mod:`portal.meetings.followup_read`), and its sealed text is never opened for them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from portal import notifications
 from portal.accounts.models import User
 from portal.db import utcnow
 from portal.meetings.access import OpenedMeeting, open_part, require_meeting, require_part, seal_part
@@ -281,7 +284,16 @@ def create_action(
         session, subject, "action.create", object_type="action_item", object_id=item.id, level=item.level,
         detail={"meeting": str(meeting_id), "owner": str(item.owner_id), "status": item.status.value},
     )  # fmt: skip
+    _tell_owner(session, subject, item)
     return item
+
+
+def _tell_owner(session: Session, subject: Subject, item: ActionItem) -> None:
+    """The owner alone hears that the item is theirs (once the transaction commits)."""
+    notifications.queue(
+        session, subject, notifications.EventKind.ACTION_ASSIGNED, item.meeting_id,
+        recipient_ids={item.owner_id},
+    )  # fmt: skip
 
 
 def _conflict_unless(session: Session, item: ActionItem, grant: Grant, base_version: int) -> None:
@@ -308,7 +320,7 @@ def edit_action(
     _conflict_unless(session, item, read_grant, base_version)
     title = _clean_title(change.title)
     _check_finding(session, subject, opened, change.finding_id)
-    before = item.level
+    before, previous_owner = item.level, item.owner_id
     apply_marking(session, subject, grant, item, opened.room.id, change.marking)
     _assign(session, opened, item, change.owner_id, now)
     item.finding_id = change.finding_id
@@ -322,6 +334,8 @@ def edit_action(
         session, subject, "action.edit", object_type="action_item", object_id=item.id, level=item.level,
         detail={"from_level": int(before), "owner": str(item.owner_id), "status": item.status.value},
     )  # fmt: skip
+    if item.owner_id != previous_owner:
+        _tell_owner(session, subject, item)
     return item
 
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import notifications
 from portal.db import utcnow
 from portal.enums import Level
-from portal.meetings import events
 from portal.meetings.access import OpenedMeeting, meeting_text, require_meeting
 from portal.meetings.models import Meeting, MeetingStatus
 from portal.rooms.models import Subcommittee
@@ -42,11 +42,11 @@ def create_meeting(session: Session, subject: Subject, room: Subcommittee, new: 
 
 def convene_meeting(session: Session, subject: Subject, room: Subcommittee, new: NewMeeting) -> Meeting:
     """招集: convene a meeting at short notice, in one step, in a rapid-response room (refused with
-    ``NOT_RAPID_RESPONSE`` in any other). Notes a ``meeting_convened`` event for the notifications."""
+    ``NOT_RAPID_RESPONSE`` in any other). The room's members are told once the transaction commits."""
     decision = policy.decide_convene_meeting(subject, room, new.level)
     meeting = _new_meeting(session, subject, room, new, decision, "meeting.convene")
     meeting.convened_at = utcnow()
-    events.record(session, "meeting_convened", meeting.id, room.id)
+    notifications.queue(session, subject, notifications.EventKind.MEETING_CONVENED, meeting.id)
     return meeting
 
 
@@ -148,8 +148,8 @@ def _decide_change(level: Level) -> Callable[[Subject, Meeting, Subcommittee], D
 
 def edit_meeting(session: Session, subject: Subject, meeting_id: uuid.UUID, change: MeetingChange) -> Meeting:
     """Change a meeting's own fields (a steward, at a level within their clearance and the room's). An edit
-    based on a stale version is refused with :class:`MeetingConflict`; nothing is overwritten. Notes a
-    ``meeting_changed`` event."""
+    based on a stale version is refused with :class:`MeetingConflict`; nothing is overwritten. The room's
+    members are told (``meeting_changed``) once the transaction commits."""
     opened = require_meeting(session, subject, meeting_id, _decide_change(change.level))
     meeting = opened.meeting
     if meeting.status == MeetingStatus.CANCELLED:
@@ -168,7 +168,7 @@ def edit_meeting(session: Session, subject: Subject, meeting_id: uuid.UUID, chan
         session, subject, "meeting.edit", object_type="meeting", object_id=meeting.id, level=meeting.level,
         detail={"version": meeting.version, **{f"from_{k}": v for k, v in before.items()}},
     )  # fmt: skip
-    events.record(session, "meeting_changed", meeting.id, opened.room.id)
+    notifications.queue(session, subject, notifications.EventKind.MEETING_CHANGED, meeting.id)
     return meeting
 
 
@@ -177,7 +177,8 @@ def _decide_cancel(subject: Subject, meeting: Meeting, room: Subcommittee) -> De
 
 
 def cancel_meeting(session: Session, subject: Subject, meeting_id: uuid.UUID) -> Meeting:
-    """Cancel a meeting (kept, shown as cancelled). Cancelling twice changes nothing the second time."""
+    """Cancel a meeting (kept, shown as cancelled; the room is told, as ``meeting_changed``). Cancelling
+    twice changes nothing the second time."""
     opened = require_meeting(session, subject, meeting_id, _decide_cancel)
     meeting = opened.meeting
     if meeting.status == MeetingStatus.CANCELLED:
@@ -188,7 +189,7 @@ def cancel_meeting(session: Session, subject: Subject, meeting_id: uuid.UUID) ->
     policy.record_change(
         session, subject, "meeting.cancel", object_type="meeting", object_id=meeting.id, level=meeting.level
     )
-    events.record(session, "meeting_changed", meeting.id, opened.room.id)
+    notifications.queue(session, subject, notifications.EventKind.MEETING_CHANGED, meeting.id)
     return meeting
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -61,15 +62,32 @@ def caveats_named(codes: frozenset[str]) -> list[Caveat]:
     return list(request_session().scalars(select(Caveat).where(Caveat.code.in_(codes)).order_by(Caveat.code)))
 
 
-def meeting_sections(meeting_id: uuid.UUID) -> list[tuple[str, str]]:
-    """The meeting page's tab bar: (label, path)."""
-    # The attendance, findings and minutes pages are built in parallel on other branches: plain paths here;
-    # the lead wires url_for() for them after merging.
+@dataclass(frozen=True)
+class MeetingSection:
+    """One tab of a meeting's pages."""
+
+    key: str
+    label: str
+    url: str
+    #: The endpoint of the section's own page (its tab is then marked as the current page).
+    endpoint: str
+
+
+#: The tabs every page of a meeting shows, in order: (key, label, endpoint).
+SECTIONS = (
+    ("agenda", _l("Agenda"), "meetings.show"),
+    ("attendance", _l("Attendance"), "followup.attendance_page"),
+    ("findings", _l("Findings and action items"), "followup.findings_list"),
+    ("minutes", _l("Minutes"), "minutes.show"),
+)
+
+
+@blueprint.app_template_global("meeting_sections")
+def meeting_sections(meeting_id: uuid.UUID) -> list[MeetingSection]:
+    """The tab bar of a meeting's pages (``templates/meetings/_tabs.html``)."""
     return [
-        (_("Agenda"), url_for("meetings.show", meeting_id=meeting_id)),
-        (_("Attendance"), f"/meetings/{meeting_id}/attendance"),
-        (_("Findings"), f"/meetings/{meeting_id}/findings"),
-        (_("Minutes"), f"/meetings/{meeting_id}/minutes"),
+        MeetingSection(key, str(label), url_for(endpoint, meeting_id=meeting_id), endpoint)
+        for key, label, endpoint in SECTIONS
     ]
 
 
@@ -206,7 +224,6 @@ def show(meeting_id: uuid.UUID) -> ResponseReturnValue:
         meeting=meeting,
         text=text,
         agenda=page,
-        sections=meeting_sections(meeting.id),
         page_level=max(meeting.level, page.highest_level),
         page_caveats=caveats_named(page.caveat_codes),
         item_caveats={

@@ -33,6 +33,7 @@ from portal.meetings import access
 from portal.meetings.access import OpenedMeeting, PartView
 from portal.meetings.models import Attendance, AttendanceResponse, Meeting
 from portal.minutes.models import Minutes, MinutesRevision, Portion, PortionComment, PortionText
+from portal.rooms import service as rooms
 from portal.rooms.models import Subcommittee
 from portal.security import policy
 from portal.security.keyring import keyring_of
@@ -96,6 +97,16 @@ def is_attendee(session: Session, subject: Subject, meeting: Meeting, room: Subc
     if answer.present is not None:
         return answer.present
     return answer.response in (AttendanceResponse.ATTEND, AttendanceResponse.PROXY)
+
+
+def attendee_ids(session: Session, meeting: Meeting, room: Subcommittee, now: datetime) -> set[uuid.UUID]:
+    """The room's current members who are attendees of the meeting by :func:`is_attendee` (to whom
+    circulated minutes go)."""
+    return {
+        membership.user_id
+        for membership in rooms.current_members(session, room.id, now)
+        if is_attendee(session, policy.load_subject(session, membership.user, now), meeting, room)
+    }
 
 
 def standing_of(session: Session, subject: Subject, opened: OpenedMeeting) -> Standing:

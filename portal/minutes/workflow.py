@@ -6,6 +6,9 @@ number). Published minutes are locked; a correction (steward) starts a new draft
 published one, which goes through circulation, approval and publication again, while the published revision
 stays readable (and is marked superseded once the correction is published).
 
+Circulating tells the attendees (:func:`~portal.minutes.service.attendee_ids`) by e-mail, publishing tells
+the room (:mod:`portal.notifications`: only the room, the kind of event and a link).
+
 Attendees comment on the portions of circulated minutes they may read. A step out of order is refused with
 a stable reason (:class:`~portal.minutes.service.StepRefused`); a step started from a stale version of the
 minutes with :class:`~portal.minutes.service.StaleMinutes`.
@@ -20,8 +23,10 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from portal import notifications
 from portal.db import utcnow
 from portal.meetings import access
+from portal.meetings.access import OpenedMeeting
 from portal.minutes import guards, service
 from portal.minutes.models import Minutes, MinutesRevision, MinutesState, PortionComment, PortionText
 from portal.minutes.service import PORTION, StepRefused
@@ -63,22 +68,27 @@ def _check_order(step: str, minutes: Minutes) -> None:
 
 def _steward_step(
     session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int, step: str
-) -> Minutes:
+) -> tuple[OpenedMeeting, Minutes]:
     opened = guards.require_steward(session, subject, meeting_id, f"minutes.{step}")
     minutes = guards.require_minutes(session, subject, opened)
     _check_order(step, minutes)
     guards.claim(session, minutes, base_version)
-    return minutes
+    return opened, minutes
 
 
 def circulate(session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int) -> Minutes:
-    """Send the draft to the attendees for review."""
-    minutes = _steward_step(session, subject, meeting_id, base_version, "circulate")
+    """Send the draft to the attendees for review (they are told by e-mail once the transaction commits)."""
+    opened, minutes = _steward_step(session, subject, meeting_id, base_version, "circulate")
     if not service.texts_at(minutes, minutes.revision):
         raise StepRefused("NO_PORTIONS")
-    service.working_revision(minutes).circulated_at = utcnow()
+    now = utcnow()
+    service.working_revision(minutes).circulated_at = now
     minutes.state = MinutesState.CIRCULATED
     guards.record_step(session, subject, "minutes.circulate", minutes)
+    notifications.queue(
+        session, subject, notifications.EventKind.MINUTES_CIRCULATED, opened.meeting.id,
+        recipient_ids=service.attendee_ids(session, opened.meeting, opened.room, now),
+    )  # fmt: skip
     return minutes
 
 
@@ -110,7 +120,7 @@ def _new_revision(minutes: Minutes, subject: Subject, based_on: int | None) -> N
 
 def revise(session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int) -> Minutes:
     """Take circulated or approved minutes back to draft, as a new revision (the reviewed one is kept)."""
-    minutes = _steward_step(session, subject, meeting_id, base_version, "revise")
+    _opened, minutes = _steward_step(session, subject, meeting_id, base_version, "revise")
     _new_revision(minutes, subject, based_on=None)
     guards.record_step(session, subject, "minutes.revise", minutes)
     return minutes
@@ -118,7 +128,7 @@ def revise(session: Session, subject: Subject, meeting_id: uuid.UUID, base_versi
 
 def start_correction(session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int) -> Minutes:
     """Correct published minutes: a new draft revision based on the published one."""
-    minutes = _steward_step(session, subject, meeting_id, base_version, "correct")
+    _opened, minutes = _steward_step(session, subject, meeting_id, base_version, "correct")
     published = minutes.revision
     _new_revision(minutes, subject, based_on=published)
     guards.record_step(session, subject, "minutes.correct", minutes, {"based_on": published})
@@ -128,8 +138,8 @@ def start_correction(session: Session, subject: Subject, meeting_id: uuid.UUID, 
 def publish(session: Session, subject: Subject, meeting_id: uuid.UUID, base_version: int) -> Minutes:
     """Publish the approved revision: it is locked, and the SHA-256 of its sealed portions is kept on the
     revision and in the audit trail (the steward need not be able to read every portion: the hash is over
-    the sealed bytes)."""
-    minutes = _steward_step(session, subject, meeting_id, base_version, "publish")
+    the sealed bytes). The room is told by e-mail once the transaction commits."""
+    opened, minutes = _steward_step(session, subject, meeting_id, base_version, "publish")
     revision = service.working_revision(minutes)
     digest = revision_hash(minutes, revision.number)
     revision.published_at = utcnow()
@@ -138,6 +148,7 @@ def publish(session: Session, subject: Subject, meeting_id: uuid.UUID, base_vers
     guards.record_step(
         session, subject, "minutes.publish", minutes, {"hash": digest, "based_on": revision.based_on}
     )
+    notifications.queue(session, subject, notifications.EventKind.MINUTES_PUBLISHED, opened.meeting.id)
     return minutes
 
 

@@ -16,12 +16,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from portal import notifications
 from portal.accounts.models import User
 from portal.db import Database, utcnow
 from portal.enums import Level
-from portal.meetings import events
 from portal.meetings import service as meetings
 from portal.meetings.models import Meeting, MeetingStatus
+from portal.notifications import EventKind
 from portal.security.audit_models import AuditEntry
 from tests.conftest import csrf_token, sign_in
 from tests.meetings_support import demo_meeting_id, room_by_name, subject_of
@@ -366,7 +367,7 @@ def test_only_a_rapid_response_room_convenes(app: Flask, demo: Database) -> None
     assert (entry.action, entry.reason, entry.allowed) == ("meeting.convene", "NOT_RAPID_RESPONSE", False)
 
 
-def test_the_services_note_events_for_the_notifications(demo: Database) -> None:
+def test_the_services_queue_notifications(demo: Database) -> None:
     with demo.session_scope() as session:
         minerals = room_by_name(session, MINERALS)
         new = meetings.NewMeeting(
@@ -376,14 +377,14 @@ def test_the_services_note_events_for_the_notifications(demo: Database) -> None:
         minerals_5 = session.scalar(select(Meeting).where(Meeting.id == demo_meeting_id(demo, "minerals-5")))
         assert minerals_5 is not None
         meetings.cancel_meeting(session, subject_of(session, SECRETARIAT), minerals_5.id)
-        assert events.take(session) == [
-            events.MeetingEvent("meeting_convened", convened.id, minerals.id),
-            events.MeetingEvent("meeting_changed", minerals_5.id, minerals.id),
+        meetings.cancel_meeting(session, subject_of(session, SECRETARIAT), minerals_5.id)  # changes nothing
+        queued = [(n.kind, n.meeting_id, n.recipient_ids) for n in notifications.pending(session)]
+        assert queued == [
+            (EventKind.MEETING_CONVENED, convened.id, None),  # None: the room's members
+            (EventKind.MEETING_CHANGED, minerals_5.id, None),
         ]
-        assert events.take(session) == []
-        meetings.cancel_meeting(session, subject_of(session, SECRETARIAT), convened.id)
         session.rollback()
-        assert events.pending(session) == []  # a rolled-back change announces nothing
+        assert notifications.pending(session) == []  # a rolled-back change announces nothing
 
 
 # --- denials, IDOR, CSRF, escaping -----------------------------------------------------------------------

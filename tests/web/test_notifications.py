@@ -7,21 +7,25 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_babel import force_locale
 from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from portal.accounts.models import Organization, User
-from portal.db import Database, request_session, utcnow
+from portal.db import Database, utcnow
 from portal.enums import Level
+from portal.meetings.models import ActionItem, AgendaItem, Meeting
 from portal.notifications import EVENT_LABELS, EventKind, pending, queue
 from portal.rooms.models import Membership
 from portal.security.audit_models import AuditEntry
 from tests.conftest import csrf_token, sign_in, user_by_email
-from tests.meetings_support import TOKYO, schedule_meeting, subject_of
+from tests.meetings_support import TOKYO, room_by_name, schedule_meeting, subject_of
+from tests.minutes_support import page_version, step
 from tests.notify_support import (
     SmtpSink,
     add_action_item,
@@ -49,9 +53,22 @@ AGENDA = ["レアメタル備蓄放出 SECRET-AGENDA-1", "取扱注意の議題 
 FINDING = "代替調達の結論 SECRET-FINDING-5"
 ACTION = "同盟国への照会 SECRET-ACTION-8"
 REASON = "試験のための指定"
-SEALED_TEXTS = [TITLE, PLACE, *AGENDA, FINDING, ACTION, REASON]
+PORTION_HEADING = "議事要旨 SECRET-PORTION-HEAD"
+PORTION_BODY = "備蓄放出の時期について秘密の議論 SECRET-PORTION-BODY"
+NEW_ACTION = "輸出規制の照会 SECRET-ACTION-9"
+SEALED_TEXTS = [TITLE, PLACE, *AGENDA, FINDING, ACTION, REASON, PORTION_HEADING, PORTION_BODY, NEW_ACTION]
 #: Pieces of the sealed texts, so that a part of one is caught too.
-SEALED_PIECES = [*SEALED_TEXTS, "SECRET", "秘密会合", "会議室", "備蓄", "代替調達", "照会"]
+SEALED_PIECES = [
+    *SEALED_TEXTS,
+    "SECRET",
+    "秘密会合",
+    "会議室",
+    "備蓄",
+    "代替調達",
+    "照会",
+    "議事要旨",
+    "輸出規制",
+]
 
 
 @pytest.fixture
@@ -255,49 +272,277 @@ def test_with_mail_off_nothing_is_sent_and_nothing_breaks(app_factory: AppFactor
     assert sent_audit(database) == []
 
 
-def _add_notifying_route(app: Flask) -> None:
-    """Stands in for the meeting services: queue an event and commit, inside a real request."""
+# --- the real routes: each event, through the page that causes it --------------------------------------
 
-    def convene(meeting_id: uuid.UUID) -> str:
-        session = request_session()
-        queue(session, subject_of(session, SATO), EventKind.MEETING_CONVENED, meeting_id)
-        session.commit()
-        return "committed"
 
-    app.add_url_rule("/test-only/convene/<uuid:meeting_id>", view_func=convene)
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    return sign_in(app.test_client(), db_of(app), email)
+
+
+def post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> TestResponse:
+    return client.post(path, data={"csrf_token": csrf_token(client, "/account"), **(data or {})})
+
+
+def assert_told(
+    app: Flask,
+    sink: SmtpSink,
+    kind: EventKind,
+    meeting_id: uuid.UUID,
+    expected: set[str],
+    base: str = PORTAL_URL,
+) -> None:
+    """Exactly ``expected`` got one message each, about ``kind`` and this meeting, with nothing sealed."""
+    received = sink.by_recipient()
+    assert set(received) == expected
+    for address, message in received.items():
+        locale = "en" if address == KOBAYASHI else "ja"
+        assert event_label(app, kind, locale) in message.subject
+        assert f"{base}/meetings/{meeting_id}" in message.body
+    assert_nothing_sealed(sink)
+
+
+def sent_kinds(database: Database) -> dict[str, set[str]]:
+    """The audited messages: recipient id -> kinds."""
+    found: dict[str, set[str]] = {}
+    for entry in sent_audit(database):
+        detail = json.loads(entry.detail)
+        found.setdefault(detail["recipient"], set()).add(detail["kind"])
+    return found
+
+
+def ids_of(database: Database, *emails: str) -> set[str]:
+    return {str(user_by_email(database, email).id) for email in emails}
+
+
+def test_loading_the_demo_tells_nobody(mail_app: Flask, sink: SmtpSink) -> None:
+    """The demo convenes, publishes and assigns through the real services: that history is no news."""
+    assert sink.messages == []
+    assert sent_audit(db_of(mail_app)) == []
+
+
+def test_publishing_and_changing_the_agenda_tells_who_may_see_the_meeting(
+    mail_app: Flask, sink: SmtpSink
+) -> None:
+    database = db_of(mail_app)
+    meeting_id = sealed_meeting(database, Level.CONFIDENTIAL)
+    sato = signed_in(mail_app, SATO)
+    assert sink.messages == []  # scheduling and drafting the agenda tell nobody
+
+    response = post(sato, f"/meetings/{meeting_id}/agenda/publish")
+
+    assert response.status_code == 302
+    # Not 小林 and 山田: RESTRICTED, they may not see a CONFIDENTIAL meeting.
+    assert_told(mail_app, sink, EventKind.AGENDA_PUBLISHED, meeting_id, {SATO, TANAKA, ITO, YOSHIDA})
+    assert sent_kinds(database) == {
+        user: {"agenda_published"} for user in ids_of(database, SATO, TANAKA, ITO, YOSHIDA)
+    }
+
+    # A change of the published agenda (a new revision) is a change of the meeting.
+    sink.messages.clear()
+    with database.session_scope() as session:
+        first = session.scalar(
+            select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
+        )
+    response = post(sato, f"/meetings/{meeting_id}/agenda/items/{first}/move", {"direction": "down"})
+    assert response.status_code == 302
+    assert_told(mail_app, sink, EventKind.MEETING_CHANGED, meeting_id, {SATO, TANAKA, ITO, YOSHIDA})
+
+
+def test_convening_in_the_minerals_room_tells_every_member(mail_app: Flask, sink: SmtpSink) -> None:
+    database = db_of(mail_app)
+    with database.session_scope() as session:
+        minerals = room_by_name(session, "Critical Minerals Subcommittee").id
+    soon = (utcnow() + timedelta(hours=3)).astimezone(TOKYO)
+    tanaka = signed_in(mail_app, TANAKA)
+
+    response = post(
+        tanaka,
+        f"/rooms/{minerals}/meetings/convene",
+        {
+            "title": TITLE,
+            "place": PLACE,
+            "day": f"{soon:%Y-%m-%d}",
+            "start": f"{soon:%H:%M}",
+            "duration_minutes": "60",
+            "level": str(int(Level.RESTRICTED)),
+        },
+    )
+
+    assert response.status_code == 302, text(response)[:500]
+    meeting_id = uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+    assert_told(mail_app, sink, EventKind.MEETING_CONVENED, meeting_id, MINERALS_ALL)
+    assert f"{soon:%Y年%-m月%-d日}" in sink.by_recipient()[ITO].body  # when it meets, in Japan time
+    assert f"{soon.hour}:{soon:%M}" in sink.by_recipient()[ITO].body
+    assert sent_kinds(database) == {user: {"meeting_convened"} for user in ids_of(database, *MINERALS_ALL)}
+
+
+def test_changing_a_meetings_time_tells_the_room_the_new_time(mail_app: Flask, sink: SmtpSink) -> None:
+    meeting_id = sealed_meeting(db_of(mail_app), Level.RESTRICTED)
+    sato = signed_in(mail_app, SATO)
+    page = text(sato.get(f"/meetings/{meeting_id}/edit"))
+    version = re.search(r'name="base_version" type="hidden" value="(\d+)"', page)
+    assert version is not None
+
+    response = post(
+        sato,
+        f"/meetings/{meeting_id}/edit",
+        {
+            "title": TITLE,
+            "place": PLACE,
+            "day": "2031-03-10",
+            "start": "16:45",
+            "duration_minutes": "90",
+            "level": str(int(Level.RESTRICTED)),
+            "base_version": version.group(1),
+        },
+    )
+
+    assert response.status_code == 302, text(response)[:500]
+    assert_told(mail_app, sink, EventKind.MEETING_CHANGED, meeting_id, MINERALS_ALL)
+    received = sink.by_recipient()
+    assert "2031年3月10日(月) 16:45" in received[TANAKA].body
+    assert "Mon 10 Mar 2031, 16:45" in received[KOBAYASHI].body
+
+
+def test_circulated_minutes_go_to_the_attendees_and_published_minutes_to_the_room(
+    mail_app: Flask, sink: SmtpSink
+) -> None:
+    database = db_of(mail_app)
+    meeting_id = sealed_meeting(database, Level.RESTRICTED)
+    minutes = f"/meetings/{meeting_id}/minutes"
+    assert (
+        post(
+            signed_in(mail_app, ITO), f"/meetings/{meeting_id}/attendance/answer", {"response": "attend"}
+        ).status_code
+        == 302
+    )
+    kobayashi = signed_in(mail_app, KOBAYASHI)
+    assert (
+        post(kobayashi, f"/meetings/{meeting_id}/attendance/answer", {"response": "decline"}).status_code
+        == 302
+    )
+    sato = signed_in(mail_app, SATO)
+    assert post(sato, f"{minutes}/start").status_code == 302
+    response = post(
+        sato,
+        f"{minutes}/portions/new",
+        {"base_version": page_version(sato, meeting_id), "heading": PORTION_HEADING, "body": PORTION_BODY,
+         "level": "1", "release": "GREEN"},
+    )  # fmt: skip
+    assert response.status_code == 302, text(response)[:500]
+    assert sink.messages == []  # a draft tells nobody
+
+    assert step(sato, meeting_id, "circulate").status_code == 302
+
+    # The stewards (佐藤, the chair 田中) and 伊藤 (will attend); not 小林 (declined), 吉田, 山田 (no answer).
+    assert_told(mail_app, sink, EventKind.MINUTES_CIRCULATED, meeting_id, {SATO, TANAKA, ITO})
+    sink.messages.clear()
+    assert step(signed_in(mail_app, TANAKA), meeting_id, "approve").status_code == 302
+    assert sink.messages == []  # approval is the chair's step: no news for the room yet
+
+    assert step(sato, meeting_id, "publish").status_code == 302
+
+    assert_told(mail_app, sink, EventKind.MINUTES_PUBLISHED, meeting_id, MINERALS_ALL)
+    assert sent_kinds(database)[str(user_by_email(database, ITO).id)] == {
+        "minutes_circulated",
+        "minutes_published",
+    }
+    assert sent_kinds(database)[str(user_by_email(database, YOSHIDA).id)] == {"minutes_published"}
+
+
+def test_an_action_item_is_announced_to_its_owner_alone(mail_app: Flask, sink: SmtpSink) -> None:
+    database = db_of(mail_app)
+    meeting_id = sealed_meeting(database, Level.CONFIDENTIAL)
+    ito, yoshida = user_by_email(database, ITO).id, user_by_email(database, YOSHIDA).id
+    sato = signed_in(mail_app, SATO)
+    before = action_ids(database, meeting_id)
+
+    response = post(sato, f"/meetings/{meeting_id}/actions", action_form(NEW_ACTION, ito))
+
+    assert response.status_code == 302, text(response)[:500]
+    assert_told(mail_app, sink, EventKind.ACTION_ASSIGNED, meeting_id, {ITO})
+    (action_id,) = action_ids(database, meeting_id) - before
+    path = f"/meetings/{meeting_id}/actions/{action_id}/edit"
+
+    # Edited without a new owner: nobody is told again.
+    sink.messages.clear()
+    response = post(sato, path, action_form(NEW_ACTION + " 改", ito, base_version="1"))
+    assert response.status_code == 302, text(response)[:500]
+    assert sink.messages == []
+
+    # Given to 吉田: 吉田 alone is told (not 伊藤, nor the room).
+    response = post(sato, path, action_form(NEW_ACTION, yoshida, base_version="2"))
+    assert response.status_code == 302, text(response)[:500]
+    assert_told(mail_app, sink, EventKind.ACTION_ASSIGNED, meeting_id, {YOSHIDA})
+    assert sent_kinds(database) == {str(ito): {"action_assigned"}, str(yoshida): {"action_assigned"}}
+
+
+def action_ids(database: Database, meeting_id: uuid.UUID) -> set[uuid.UUID]:
+    with database.session_scope() as session:
+        return set(session.scalars(select(ActionItem.id).where(ActionItem.meeting_id == meeting_id)))
+
+
+def action_form(title: str, owner: uuid.UUID, **changes: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "owner": str(owner),
+        "due_on": (date.today() + timedelta(days=10)).isoformat(),
+        "status": "open",
+        "finding": "",
+        "level": "1",
+        "release": "GREEN",
+        **changes,
+    }
+
+
+# --- mail trouble never breaks the request that caused it ---------------------------------------------
+
+
+def publish_agenda(app: Flask, meeting_id: uuid.UUID) -> TestResponse:
+    sato = signed_in(app, SATO)
+    return post(sato, f"/meetings/{meeting_id}/agenda/publish")
+
+
+def agenda_published(database: Database, meeting_id: uuid.UUID) -> bool:
+    with database.session_scope() as session:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        return bool(meeting.agenda_published)
 
 
 def test_in_a_request_the_link_is_the_requests_address(app_factory: AppFactory, sink: SmtpSink) -> None:
     app = app_factory(demo=True, mail=sink.settings())  # no portal_url configured
-    _add_notifying_route(app)
+    app.config["SERVER_NAME"] = "council.test"  # the address the test client asks at
     meeting_id = sealed_meeting(db_of(app), Level.RESTRICTED)
-    response = app.test_client().get(f"/test-only/convene/{meeting_id}", base_url="https://council.test")
-    assert response.status_code == 200
-    assert len(sink.messages) == len(MINERALS_ALL)
-    assert all(f"https://council.test/meetings/{meeting_id}" in m.body for m in sink.messages)
+    response = publish_agenda(app, meeting_id)
+    assert response.status_code == 302
+    assert_told(app, sink, EventKind.AGENDA_PUBLISHED, meeting_id, MINERALS_ALL, base="http://council.test")
 
 
 def test_a_refusing_server_does_not_break_the_request(app_factory: AppFactory, sink: SmtpSink) -> None:
     app = app_factory(demo=True, mail=sink.settings())
-    _add_notifying_route(app)
     database = db_of(app)
     meeting_id = sealed_meeting(database, Level.RESTRICTED)
     sink.refuse = True
-    response = app.test_client().get(f"/test-only/convene/{meeting_id}")
-    assert response.status_code == 200 and text(response) == "committed"
+    response = publish_agenda(app, meeting_id)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/meetings/{meeting_id}#agenda")
+    assert agenda_published(database, meeting_id)  # the change stands
     assert sink.messages == []
     assert sent_audit(database) == []  # only what was sent is recorded as sent
 
 
 def test_an_unreachable_server_does_not_break_the_request(app_factory: AppFactory) -> None:
     app = app_factory(demo=True, mail={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
-    _add_notifying_route(app)
     database = db_of(app)
     meeting_id = sealed_meeting(database, Level.RESTRICTED)
+    sato = signed_in(app, SATO)
+    token = csrf_token(sato, "/account")
     started = datetime.now()
-    response = app.test_client().get(f"/test-only/convene/{meeting_id}")
-    assert response.status_code == 200 and text(response) == "committed"
+    response = sato.post(f"/meetings/{meeting_id}/agenda/publish", data={"csrf_token": token})
+    assert response.status_code == 302
     assert datetime.now() - started < timedelta(seconds=5)  # refused at once, not one wait per member
+    assert agenda_published(database, meeting_id)
     assert sent_audit(database) == []
 
 
