@@ -53,7 +53,7 @@ def open_room(page: Page) -> None:
 
 
 def open_section(page: Page, meeting_id: str, label: str) -> None:
-    """From the meeting's page, follow its tab (議事次第, 出欠, 所見・結論, 議事録)."""
+    """From the meeting's page, follow its tab (議事次第, 出欠, 所見・行動項目, 議事録)."""
     page.goto(f"/meetings/{meeting_id}")
     page.get_by_test_id("meeting-sections").get_by_role("link", name=label, exact=True).click()
     expect(page.locator(".error-page")).to_have_count(0)
@@ -232,7 +232,7 @@ def test_meeting_cycle_from_scheduling_to_published_minutes(
     for name in (ito_name, tanaka_name, kobayashi_name):
         expect(sato.get_by_test_id("record-form").get_by_label(f"{name}の出欠")).to_have_value("present")
 
-    open_section(sato, meeting_id, "所見・結論")
+    open_section(sato, meeting_id, "所見・行動項目")
     assert duplicate_ids(sato) == []
     finding = sato.get_by_test_id("finding-form")
     finding.get_by_label("所見・結論(Markdown)").fill(
