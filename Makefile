@@ -47,7 +47,8 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
-# Exports only (bench/README.md): minutes of 50 pages and a meeting pack of 200, PDF, DOCX and Markdown.
+# Exports only (bench/README.md): minutes of 50 pages and a meeting pack of 200, PDF, DOCX and Markdown,
+# through the renderers alone and end to end over HTTP (built through the services on a fresh SQLite database).
 bench-exports: setup
 	$(BIN)/python bench/export_bench.py
 

@@ -100,6 +100,23 @@ def body_text(rng: random.Random, mineral: str, target_chars: int) -> str:
     return "".join(parts)
 
 
+def long_text(rng: random.Random, mineral: str, target_chars: int, *, headed: bool = True) -> str:
+    """Paragraphs of 3–6 sentences (a blank line between them), stopping once ``target_chars`` characters
+    are reached: the shape of a long room document (``headed``: under the numbered :data:`HEADINGS`, in turn,
+    one every five paragraphs or so) or of a portion of minutes (no headings of its own)."""
+    paragraphs: list[str] = []
+    length = 0
+    section = 0
+    while length < target_chars:
+        if headed and (section == 0 or rng.random() < 0.2):
+            paragraphs.append(HEADINGS[section % len(HEADINGS)])
+            section += 1
+        paragraph = "".join(_sentence(rng, mineral) for _ in range(rng.randint(3, 6)))
+        paragraphs.append(paragraph)
+        length += len(paragraph)
+    return "\n\n".join(paragraphs)
+
+
 def generate(count: int, seed: int = 2026, first_body_chars: int = 1000) -> list[GeneratedDocument]:
     """``count`` documents. Bodies are 700–1,300 characters (about 2.1–3.9 KB of UTF-8); the first one,
     the one the document page shows, is ``first_body_chars`` characters (about 3 KB)."""

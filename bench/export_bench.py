@@ -1,6 +1,10 @@
-"""The cost of exporting: minutes of 50 pages and a meeting pack of 200 pages, through the real renderers.
+"""The cost of exporting: minutes of 50 pages and a meeting pack of 200 pages, through the real renderers
+and end to end through the real export routes.
 
     .venv/bin/python bench/export_bench.py [--runs N] [--minutes-pages P] [--pack-pages P]
+        [--database sqlite|postgresql://…] [--profile] [--no-renderers] [--no-end-to-end] [--keep]
+
+Renderers only:
 
 The documents are synthetic but shaped like the real ones: Japanese text in portions with headings and
 portion marks, some portions withheld (the notice), a banner and a watermark on every page. The number of
@@ -9,7 +13,15 @@ word processor lays it out into about as many pages). Each (document, format) is
 (imports, font registration), then ``--runs`` times; the median and the spread are reported. Peak memory is
 measured in a fresh subprocess per (document, format): Python's allocations (tracemalloc's peak during the
 render) and the process's resident set before the render and at its peak during it (VmHWM, reset just
-before the render). Prints a Markdown table and writes the figures to bench/results/exports-<UTC time>.json.
+before the render).
+
+End to end (``export_e2e.py``, on data built through the services by ``export_data.py``): the export routes
+over HTTP (gunicorn, one sync worker) for a signed-in reader with parts withheld, PDF and DOCX; the
+worker's memory; the steps of a request timed in process; with ``--profile``, cProfile of each request.
+``--database``: ``sqlite`` (a temporary file, the default) or a PostgreSQL server's URL (a new database
+there, dropped afterwards unless ``--keep``).
+
+Prints Markdown tables and writes the figures to bench/results/exports-<UTC time>.json.
 """
 
 from __future__ import annotations
@@ -235,19 +247,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--minutes-pages", type=int, default=50)
-    parser.add_argument("--pack-pages", type=int, default=200)
-    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
-    arguments = parser.parse_args(argv)
-    if arguments.memory_child:
-        kind, portions, file_format = arguments.memory_child
-        memory_child(kind, int(portions), file_format)
-        return 0
-
-    started_at = datetime.now(UTC)
+def measure_renderers(arguments: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     for kind, pages in (("minutes", arguments.minutes_pages), ("pack", arguments.pack_pages)):
         portions = calibrate(kind, pages)
@@ -276,21 +276,26 @@ def main(argv: list[str]) -> int:
                     "peak_rss_mib": memory["peak_rss_kib"] / 1024,
                 }
             )
-            print(
-                f"{kind} {file_format}: median {statistics.median(seconds):.3f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+            progress(f"{kind} {file_format}: median {statistics.median(seconds):.3f} s")
+    return rows
 
-    load = os.getloadavg()[0]
-    print(f"\nExports, {started_at:%Y-%m-%d %H:%M} UTC, {machine()['cores']} cores, load {load:.1f}\n")
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def met(seconds: float, target: float) -> str:
+    return f"< {target:.0f} s {'met' if seconds < target else '**missed**'}"
+
+
+def print_renderers(rows: list[dict[str, Any]]) -> None:
+    print("\nRenderers only\n")
     print(
         "| document | format | pages (PDF) | portions (withheld) | median s | min–max s | target | file "
         "| Python peak | RSS before → peak |"
     )
     print("|---|---|---:|---:|---:|---:|---|---:|---:|---|")
     for row in rows:
-        met = "met" if row["median_s"] < row["target_s"] else "**missed**"
         cells = [
             row["document"],
             row["format"],
@@ -298,17 +303,101 @@ def main(argv: list[str]) -> int:
             f"{row['portions']} ({row['withheld']})",
             f"{row['median_s']:.3f}",
             f"{row['min_s']:.3f}–{row['max_s']:.3f}",
-            f"< {row['target_s']:.0f} s {met}",
+            met(row["median_s"], row["target_s"]),
             f"{row['bytes'] / 1024:,.0f} KiB",
             f"{row['tracemalloc_peak_mib']:.1f} MiB",
             f"{row['rss_before_mib']:.0f} → {row['peak_rss_mib']:.0f} MiB",
         ]
         print("| " + " | ".join(cells) + " |")
-    RESULTS.mkdir(exist_ok=True)
-    output = RESULTS / f"exports-{started_at:%Y%m%dT%H%M%S}.json"
-    output.write_text(
-        json.dumps({"started_at": started_at.isoformat(), "machine": machine(), "rows": rows}, indent=2)
+
+
+def print_end_to_end(result: dict[str, Any], asked_pages: dict[str, int]) -> None:
+    idle = result["http"][0]["worker_rss_signed_in_mib"]
+    print(
+        f"\nEnd to end over HTTP ({result['database']}, gunicorn, 1 sync worker of {idle:.0f} MiB after the "
+        f"sign-in; reader {result['reader']})\n"
     )
+    print(
+        "| document | format | pages (PDF) | parts included (withheld) | first request s | median s "
+        "| min–max s | target | file | worker RSS before → highest peak | largest rise in one request |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|")
+    for row in result["http"]:
+        pages = row["pdf_pages"]
+        short = pages is not None and pages < asked_pages[row["document"]]
+        cells = [
+            row["document"],
+            row["format"],
+            "—" if pages is None else f"{pages}{' (short!)' if short else ''}",
+            f"{row['included_parts']} ({row['withheld_parts']})",
+            f"{row['first_s']:.3f}",
+            f"{row['median_s']:.3f}",
+            f"{row['min_s']:.3f}–{row['max_s']:.3f}",
+            met(row["median_s"], row["target_s"]),
+            f"{row['bytes'] / 1024:,.0f} KiB",
+            f"{row['worker_rss_before_mib']:.0f} → {row['worker_peak_rss_mib']:.0f} MiB",
+            f"{row['worker_peak_growth_mib']:.1f} MiB",
+        ]
+        print("| " + " | ".join(cells) + " |")
+    steps = [*result["steps"], "rest"]
+    print("\nThe same requests in process (Flask test client), median seconds of each step\n")
+    print("| document | format | total | " + " | ".join(steps) + " | audit entries |")
+    print("|---|---|" + "---:|" * (len(steps) + 2))
+    for row in result["in_process"]:
+        cells = [row["document"], row["format"], f"{row['total_s']:.3f}"]
+        cells += [f"{row[name]:.3f}" for name in steps]
+        cells.append(f"{row['audit_entries_per_export']:.0f}")
+        print("| " + " | ".join(cells) + " |")
+    for row in result["in_process"]:
+        if "profile" in row:
+            print(f"profile of {row['document']} {row['format']}: {row['profile']['file']}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--minutes-pages", type=int, default=50)
+    parser.add_argument("--pack-pages", type=int, default=200)
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL server URL")
+    parser.add_argument("--profile", action="store_true", help="cProfile each end-to-end request once")
+    parser.add_argument("--no-renderers", action="store_true")
+    parser.add_argument("--no-end-to-end", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and database")
+    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+    if arguments.memory_child:
+        kind, portions, file_format = arguments.memory_child
+        memory_child(kind, int(portions), file_format)
+        return 0
+
+    started_at = datetime.now(UTC)
+    figures: dict[str, Any] = {"started_at": started_at.isoformat(), "machine": machine()}
+    RESULTS.mkdir(exist_ok=True)
+    if not arguments.no_renderers:
+        figures["rows"] = measure_renderers(arguments)
+    if not arguments.no_end_to_end:
+        # Imported here: the renderers' memory children stay as small as before (no app, no database).
+        import export_data
+        import export_e2e
+
+        profile_to = RESULTS / f"exports-{started_at:%Y%m%dT%H%M%S}" if arguments.profile else None
+        figures["end_to_end"] = export_e2e.run(
+            arguments.database, arguments.runs, export_data.Sizes(), profile_to, progress, arguments.keep
+        )
+    figures["load_average_at_end"] = os.getloadavg()
+
+    load = figures["machine"]["load_average"][0]
+    print(
+        f"\nExports, {started_at:%Y-%m-%d %H:%M} UTC, {figures['machine']['cores']} cores, "
+        f"load {load:.1f} at the start"
+    )
+    if "rows" in figures:
+        print_renderers(figures["rows"])
+    if "end_to_end" in figures:
+        asked = {"minutes": arguments.minutes_pages, "pack": arguments.pack_pages}
+        print_end_to_end(figures["end_to_end"], asked)
+    output = RESULTS / f"exports-{started_at:%Y%m%dT%H%M%S}.json"
+    output.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     print(f"\nfigures: {output.relative_to(PROJECT_ROOT)}")
     return 0
 
