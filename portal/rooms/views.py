@@ -13,6 +13,7 @@ from portal.documents import service as document_service
 from portal.meetings import followup_read
 from portal.meetings.views import room_panel as meetings_panel
 from portal.rooms import service
+from portal.rooms import tools as room_tools
 from portal.security import policy
 from portal.security.web import current_subject, performs
 from portal.thinktank import service as output_service
@@ -52,6 +53,7 @@ def room(room_id: uuid.UUID) -> ResponseReturnValue:
         outputs=output_service.list_for_room(request_session(), subject, subcommittee),
         can_create=policy.decide_create_document(subject, subcommittee).allowed,
         **meetings_panel(subcommittee),
+        tools=room_tools.context_for(request_session(), subject, subcommittee),
     )
 
 
