@@ -119,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.followup_views import blueprint as followup
     from portal.meetings.views import blueprint as meetings
     from portal.minutes.views import blueprint as minutes
+    from portal.risks import pages as _risk_tools  # noqa: F401  (registers the risk-review room's tools)
+    from portal.risks.views import blueprint as risks
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
     from portal.thinktank.views import blueprint as thinktank
@@ -137,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings)
     app.register_blueprint(agenda)
     app.register_blueprint(exports)
+    app.register_blueprint(risks)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -34,6 +34,7 @@ from portal.meetings import demo as meetings_demo
 from portal.meetings import followup_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.minutes import demo as minutes_demo
+from portal.risks import demo as risks_demo
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
 from portal.thinktank import demo as thinktank_demo
@@ -539,6 +540,7 @@ def load(session: Session) -> None:
     followup_demo.load(session, users, rooms, meetings, now)
     # The followup (findings, action items) and agenda demos also take their meetings from `meetings`.
     minutes_demo.load(session, users, rooms, meetings, now)
+    risks_demo.load(session, users, rooms, meetings, now)
     # The demo's meetings were convened, published and assigned through the real services: nobody is to
     # be mailed about that history when the demo is loaded.
     notifications.discard(session)

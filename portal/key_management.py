@@ -34,6 +34,7 @@ from portal.meetings.models import (
     Meeting,
 )
 from portal.minutes.models import Minutes, Portion, PortionComment, PortionText
+from portal.risks.models import Risk, RiskProposal, RiskReview
 from portal.rooms.models import Subcommittee
 from portal.search import maintenance as search_maintenance
 from portal.security import audit, crypto, policy
@@ -249,7 +250,36 @@ SEALED_COLUMNS = [
         SealedColumn(ThinkTankOutput, f"{name}_sealed", _output_context(name), "fields")
         for name in (*OUTPUT_SEALED_FIELDS, "classification_reason")
     ],
+    # The risk register (risk-review rooms): risks, their reviews and proposed changes.
+    *[
+        SealedColumn(
+            Risk, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: Risk.subcommittee_id == room, room=lambda session, row: row.subcommittee_id,
+        )
+        for name in (
+            "title", "scenario", "peacetime_measures", "emergency_measures", "review_flag",
+            "classification_reason",
+        )
+    ],
+    SealedColumn(
+        RiskReview, "note_sealed", _entry_context("note"), "fields",
+        lambda room: RiskReview.risk_id.in_(select(Risk.id).where(Risk.subcommittee_id == room)),
+        room=lambda session, row: _room_of_risk(session, row.risk_id),
+    ),
+    *[
+        SealedColumn(
+            RiskProposal, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: RiskProposal.subcommittee_id == room, room=lambda session, row: row.subcommittee_id,
+        )
+        for name in ("name", "decision_reason", "classification_reason")
+    ],
 ]  # fmt: skip
+
+
+def _room_of_risk(session: Session, risk_id: uuid.UUID) -> uuid.UUID:
+    risk = session.get(Risk, risk_id)
+    assert risk is not None
+    return risk.subcommittee_id
 
 
 def _chunk_context(chunk: AttachmentChunk) -> FieldContext:

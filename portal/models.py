@@ -37,6 +37,7 @@ from portal.meetings.models import (
 )
 from portal.meta import PortalMeta
 from portal.minutes.models import Minutes, MinutesRevision, Portion, PortionComment, PortionText
+from portal.risks.models import Risk, RiskProposal, RiskReview
 from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
@@ -83,6 +84,9 @@ __all__ = [
     "PortionComment",
     "PortionText",
     "RecoveryCode",
+    "Risk",
+    "RiskProposal",
+    "RiskReview",
     "SearchToken",
     "Subcommittee",
     "ThinkTankOutput",

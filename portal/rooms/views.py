@@ -12,6 +12,7 @@ from portal.db import request_session, utcnow
 from portal.documents import service as document_service
 from portal.meetings import followup_read
 from portal.meetings.views import room_panel as meetings_panel
+from portal.risks import register as risk_register
 from portal.rooms import service
 from portal.rooms import tools as room_tools
 from portal.security import policy
@@ -30,7 +31,10 @@ def overview() -> ResponseReturnValue:
     my_open_actions = followup_read.my_actions(
         request_session(), subject, followup_read.today_in(utcnow()), open_only=True, limit=5
     )
-    return render_template("rooms/overview.html", rooms=rooms, my_open_actions=my_open_actions)
+    reviews_due = risk_register.reviews_due(request_session(), subject, followup_read.today_in(utcnow()))
+    return render_template(
+        "rooms/overview.html", rooms=rooms, my_open_actions=my_open_actions, reviews_due=reviews_due
+    )
 
 
 @blueprint.get("/rooms/<uuid:room_id>")

@@ -952,3 +952,78 @@ def decide_convene_meeting(subject: Subject, room: Subcommittee, level: Level) -
     if room.kind != SubcommitteeKind.RAPID_RESPONSE:
         return deny(rule, "NOT_RAPID_RESPONSE")
     return allow(rule)
+
+
+# --- the risk register of risk-review rooms (issue 7) -------------------------------------------------
+#
+# A risk is read like a part of a meeting (room, level, caveats, named readers, CESI). The room's stewards
+# (its chair, or a secretariat member of the room) keep the register; a risk's owner or a steward reviews
+# it; the publishing analyst (a member of the room) or a steward proposes an attached assessment into the
+# register, and only the chair accepts or rejects each proposed change.
+
+
+def decide_keep_register(subject: Subject, room: Subcommittee, rule: str = "risk.manage") -> Decision:
+    """Add, change or retire a room's risks: a steward of a risk-review room."""
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if room.kind != SubcommitteeKind.RISK_REVIEW:
+        return deny(rule, "NOT_RISK_REVIEW")
+    return allow(rule)
+
+
+def decide_mark_risk(subject: Subject, room: Subcommittee, marking: Marking, rule: str) -> Decision:
+    """Write a risk under a marking: keep the register, within one's clearance and caveats and the room's
+    highest level."""
+    decision = decide_keep_register(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    return decide_mark_part(subject, room, marking, rule)
+
+
+def decide_review_risk(
+    subject: Subject, room: Subcommittee, risk: MarkedPart, owner_id: uuid.UUID
+) -> Decision:
+    """Record a review: someone who reads the risk and is its owner or a steward of the room."""
+    rule = "risk.review"
+    read = decide_read_part(subject, room.id, risk, rule)
+    if not read.allowed:
+        return read
+    if room.archived_at is not None:
+        return deny(rule, "NOT_MEMBER")
+    if owner_id == subject.user_id:
+        return allow(rule)
+    if room.id not in steward_room_ids(subject):
+        return deny(rule, "NOT_OWNER_OR_STEWARD")
+    return allow(rule)
+
+
+def decide_propose_assessment(subject: Subject, output: ThinkTankOutput, room: Subcommittee) -> Decision:
+    """Propose a risk assessment into a room's register: it reads the output, the output is attached to the
+    room, and the subject is its publishing analyst and a member of the room, or a steward of the room."""
+    rule = "risk.propose"
+    read = decide_read_output(subject, output)
+    if not read.allowed:
+        return Decision(False, rule, read.reason)
+    if room.archived_at is not None or room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if room.kind != SubcommitteeKind.RISK_REVIEW:
+        return deny(rule, "NOT_RISK_REVIEW")
+    if room.id not in output.attached_room_ids:
+        return deny(rule, "NOT_ATTACHED")
+    if not (_is_publisher(subject, output) or room.id in steward_room_ids(subject)):
+        return deny(rule, "NOT_ANALYST_OR_STEWARD")
+    return allow(rule)
+
+
+def decide_settle_proposal(subject: Subject, room: Subcommittee, proposal: MarkedPart) -> Decision:
+    """Accept or reject a proposed change: the room's chair, who reads it."""
+    rule = "risk.proposal.decide"
+    read = decide_read_part(subject, room.id, proposal, rule)
+    if not read.allowed:
+        return read
+    if room.archived_at is not None:
+        return deny(rule, "NOT_MEMBER")
+    if subject.room_roles.get(room.id) != RoomRole.CHAIR:
+        return deny(rule, "NOT_CHAIR")
+    return allow(rule)

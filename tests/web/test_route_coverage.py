@@ -36,6 +36,7 @@ from tests.followup_support import (
     room_meetings,
     upcoming_minerals_meeting,
 )
+from tests.risks_support import proposal_id_by_name, risk_id_by_title
 from tests.web.support import text
 
 #: Endpoints that act before anyone is signed in; they may be declared too (and are).
@@ -153,6 +154,16 @@ MINERALS_STEWARDS = {**MINERALS_MEMBERS, ANALYST: FORBIDDEN}
 MINERALS_STEWARDS_POST = {**MINERALS_STEWARDS, SECRETARIAT: BAD_REQUEST, MEMBER: BAD_REQUEST}
 AGENDA_ITEM = {"meeting_id": "meeting", "item_id": "agenda_item"}
 INFRASTRUCTURE_ITEM = {"meeting_id": "infrastructure_meeting", "item_id": "infrastructure_item"}
+# --- risk register ---
+RISK_MEMBERS = {SECRETARIAT: OK, MEMBER: NOT_FOUND, ANALYST: OK, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+RISK_STEWARDS = {**RISK_MEMBERS, ANALYST: FORBIDDEN}
+ROOM_PAGE = to("/rooms/{infrastructure}")
+
+
+def risk_rows(base: dict[str, Expect], **overrides: Expect) -> dict[str, Expect]:
+    return rows(**{**base, **overrides})
+
+
 CASES: list[Case] = [
     # signing in and out
     Case("accounts.login", "GET", {}, rows(anonymous=OK, signed_in=TO_OVERVIEW)),
@@ -461,6 +472,35 @@ CASES: list[Case] = [
     Case("calendars.create_feed", "POST", {}, rows(signed_in=OK), "the address is shown once"),
     Case("calendars.revoke_feed", "POST", {"feed_id": "no_feed"}, rows(signed_in=NOT_FOUND),
          "not a feed of theirs"),
+    # --- risk register (risk-review rooms) ---
+    # 佐藤 (secretariat) keeps the infrastructure room's register; 吉田 (analyst) is a member there, not a
+    # steward; 田中 is not in the room. The GRID-OPS risk is read by neither 佐藤 nor 吉田 (no compartment).
+    # Only the chair (高橋, not a matrix role) decides proposals: others get NOT_CHAIR or 404.
+    Case("risks.create", "GET", {"room_id": "infrastructure"}, risk_rows(RISK_STEWARDS, secretariat=OK)),
+    Case("risks.create", "POST", {"room_id": "infrastructure"},
+         risk_rows(RISK_STEWARDS, secretariat=BAD_REQUEST), "an empty form"),
+    Case("risks.create", "GET", {"room_id": "minerals"},
+         risk_rows(MINERALS_MEMBERS, secretariat=FORBIDDEN, member=FORBIDDEN, analyst=FORBIDDEN),
+         "not a risk-review room"),
+    Case("risks.show", "GET", {"risk_id": "infrastructure_risk"}, rows(**RISK_MEMBERS)),
+    Case("risks.show", "GET", {"risk_id": "grid_risk"}, rows(signed_in=NOT_FOUND), "GRID-OPS: not held"),
+    Case("risks.show", "GET", {"risk_id": "no_risk"}, rows(signed_in=NOT_FOUND), "no such risk"),
+    Case("risks.edit", "GET", {"risk_id": "infrastructure_risk"}, risk_rows(RISK_STEWARDS, secretariat=OK)),
+    Case("risks.edit", "POST", {"risk_id": "infrastructure_risk"},
+         risk_rows(RISK_STEWARDS, secretariat=BAD_REQUEST), "an empty form"),
+    Case("risks.edit", "GET", {"risk_id": "grid_risk"}, rows(signed_in=NOT_FOUND), "GRID-OPS: not held"),
+    Case("risks.review", "POST", {"risk_id": "infrastructure_risk"},
+         risk_rows(RISK_STEWARDS, secretariat=BAD_REQUEST), "an empty form; 吉田 is not the owner"),
+    Case("risks.retire", "POST", {"risk_id": "retire_risk"},
+         risk_rows(RISK_STEWARDS, secretariat=ROOM_PAGE), "retired once, by 佐藤"),
+    Case("risks.propose", "POST", {"room_id": "infrastructure"},
+         risk_rows(RISK_MEMBERS, secretariat=ROOM_PAGE, analyst=ROOM_PAGE),
+         "no assessment chosen: back to the register"),
+    Case("risks.accept", "POST", {"proposal_id": "pending_proposal"},
+         risk_rows(RISK_STEWARDS, analyst=FORBIDDEN, secretariat=FORBIDDEN), "NOT_CHAIR"),
+    Case("risks.reject", "POST", {"proposal_id": "pending_proposal"},
+         risk_rows(RISK_STEWARDS, analyst=FORBIDDEN, secretariat=FORBIDDEN), "NOT_CHAIR"),
+    Case("risks.accept", "POST", {"proposal_id": "no_proposal"}, rows(signed_in=NOT_FOUND), "no such change"),
     # --- exports (第4回: published minutes, agenda, findings, action items) ---
     # Every copy is made for its reader; 田中 reads the pack's AMBER+STRICT parts of 内閣府 but may not take
     # them out (RELEASE_RESTRICTED, 403); 吉田 does not read them, so his copy leaves them out and is allowed.
@@ -757,6 +797,13 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "format_pdf": "pdf",
             "format_docx": "docx",
             "format_exe": "exe",
+            # --- risk register ---
+            "infrastructure_risk": str(risk_id_by_title(database, "海底ケーブルの同時切断")),
+            "grid_risk": str(risk_id_by_title(database, "電力制御系へのサイバー攻撃")),
+            "retire_risk": str(risk_id_by_title(database, "大規模地震による複合障害")),
+            "no_risk": str(uuid.uuid4()),
+            "pending_proposal": str(proposal_id_by_name(database, "広域停電(ブラックアウト)")),
+            "no_proposal": str(uuid.uuid4()),
             # --- minutes ---
             **_minutes_ids(session),
         }
