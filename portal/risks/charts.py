@@ -53,17 +53,6 @@ def count_edges(edge_lists: Sequence[Sequence[tuple[str, str]]]) -> list[Edge]:
     return [Edge(source, target, count) for (source, target), count in sorted(counts.items())]
 
 
-def circle_layout(
-    nodes: Sequence[str], centre_x: float, centre_y: float, radius: float
-) -> dict[str, tuple[float, float]]:
-    """Nodes on a circle in the given order, the first at the top, clockwise (deterministic)."""
-    positions: dict[str, tuple[float, float]] = {}
-    for index, node in enumerate(nodes):
-        angle = -math.pi / 2 + 2 * math.pi * index / max(len(nodes), 1)
-        positions[node] = (centre_x + radius * math.cos(angle), centre_y + radius * math.sin(angle))
-    return positions
-
-
 def _clip(x1: float, y1: float, x2: float, y2: float, half_w: float, half_h: float) -> tuple[float, float]:
     """Where the segment from the centre (x1, y1) towards (x2, y2) leaves a box of that half size."""
     dx, dy = x2 - x1, y2 - y1
@@ -73,15 +62,71 @@ def _clip(x1: float, y1: float, x2: float, y2: float, half_w: float, half_h: flo
     return x1 + dx * scale, y1 + dy * scale
 
 
-def dependency_graph(
-    chart_id: str, nodes: Sequence[str], edges: Sequence[Edge], words: GraphText, size: float = 640
-) -> Markup:
-    """Infrastructures as boxes on a circle, an arrow for each dependency (source → the one that depends on
-    it), its width and the number in its middle giving how many risks describe it."""
+def layers(nodes: Sequence[str], edges: Sequence[Edge]) -> dict[str, int]:
+    """A layer per node: 0 for those that depend on nothing drawn, otherwise one more than the deepest
+    infrastructure it depends on. Edges that would close a cycle (found depth-first in the given order of
+    nodes and edges, so the result is deterministic) are left out of the layering only."""
+    outgoing: dict[str, list[str]] = {node: [] for node in nodes}
+    for edge in edges:
+        if edge.source in outgoing and edge.target in outgoing:
+            outgoing[edge.source].append(edge.target)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    kept: list[tuple[str, str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        for target in outgoing[node]:
+            if state.get(target) == 1:
+                continue  # a back edge: it would close a cycle
+            kept.append((node, target))
+            if target not in state:
+                visit(target)
+        state[node] = 2
+
+    for node in nodes:
+        if node not in state:
+            visit(node)
+    depth = dict.fromkeys(nodes, 0)
+    for _round in range(len(nodes)):
+        changed = False
+        for source, target in kept:
+            if depth[target] < depth[source] + 1:
+                depth[target] = depth[source] + 1
+                changed = True
+        if not changed:
+            break
+    return depth
+
+
+def layered_layout(
+    nodes: Sequence[str], edges: Sequence[Edge], column: float, row: float, margin: float
+) -> tuple[dict[str, tuple[float, float]], float, float]:
+    """Nodes in columns by layer (left: what others depend on), in the given order within a column; returns
+    the centres and the drawing's width and height."""
+    depth = layers(nodes, edges)
+    columns: dict[int, list[str]] = {}
+    for node in nodes:
+        columns.setdefault(depth[node], []).append(node)
+    tallest = max((len(members) for members in columns.values()), default=1)
+    # Every other column sits half a row lower, so that an arrow skipping a column passes between its
+    # boxes rather than through one.
+    height = margin * 2 + row * (tallest - 1) + row / 2
+    positions: dict[str, tuple[float, float]] = {}
+    for index, layer in enumerate(sorted(columns)):
+        members = columns[layer]
+        top = (height - row / 2 - row * (len(members) - 1)) / 2 + (row / 2 if index % 2 else 0)
+        for place, node in enumerate(members):
+            positions[node] = (margin + index * column, top + place * row)
+    width = margin * 2 + column * (len(columns) - 1)
+    return positions, width, height
+
+
+def dependency_graph(chart_id: str, nodes: Sequence[str], edges: Sequence[Edge], words: GraphText) -> Markup:
+    """Infrastructures as boxes in layers (left: those others depend on), an arrow for each dependency
+    (from an infrastructure to one that depends on it), its width and the number on it giving how many
+    risks describe it."""
     node_w, node_h = 132.0, 36.0
-    centre = size / 2
-    radius = size / 2 - node_w / 2 - 12
-    positions = circle_layout(nodes, centre, centre, radius)
+    positions, width, height = layered_layout(nodes, edges, column=220, row=90, margin=node_w / 2 + 12)
     pairs = {(edge.source, edge.target) for edge in edges}
     parts: list[Markup] = [
         Markup(
@@ -100,6 +145,8 @@ def dependency_graph(
         nx, ny = -(y2 - y1) / length * offset, (x2 - x1) / length * offset
         sx, sy = _clip(x1 + nx, y1 + ny, x2 + nx, y2 + ny, node_w / 2 + 2, node_h / 2 + 2)
         ex, ey = _clip(x2 + nx, y2 + ny, x1 + nx, y1 + ny, node_w / 2 + 4, node_h / 2 + 4)
+        # The count sits nearer the arrow's start, where arrows into one box have not yet converged.
+        mx, my = sx + (ex - sx) * 0.35, sy + (ey - sy) * 0.35
         tip = f"{words.labels.get(edge.source, edge.source)} → {words.labels.get(edge.target, edge.target)}: "
         tip += f"{edge.count} {words.risks}"
         parts.append(
@@ -108,7 +155,7 @@ def dependency_graph(
                 "<title>{tip}</title>"
                 '<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{c}" '
                 'stroke-width="{w:.1f}" marker-end="url(#{id}-arrow)"/>'
-                '<circle cx="{mx:.1f}" cy="{my:.1f}" r="11" fill="#ffffff" stroke="{c}"/>'
+                '<circle cx="{mx:.1f}" cy="{my:.1f}" r="10" fill="#ffffff" stroke="{c}"/>'
                 '<text x="{mx:.1f}" y="{ty:.1f}" text-anchor="middle" class="graph-count">{n}</text></g>'
             ).format(
                 s=edge.source,
@@ -122,9 +169,9 @@ def dependency_graph(
                 c=EDGE_COLOUR,
                 w=1.5 + min(edge.count, 5) * 0.7,
                 id=chart_id,
-                mx=(sx + ex) / 2,
-                my=(sy + ey) / 2,
-                ty=(sy + ey) / 2 + 4,
+                mx=mx,
+                my=my,
+                ty=my + 4,
             )
         )
     for node in nodes:
@@ -134,7 +181,7 @@ def dependency_graph(
         parts.append(_rect(x - node_w / 2, y - node_h / 2, node_w, node_h, NODE_FILL, "graph-box", label))
         parts.append(_text(x, y + 5, shorten(label, node_w - 12), "graph-label", "middle"))
         parts.append(Markup("</g>"))
-    return _svg(chart_id, words.title, words.description, size, size, _join(parts))
+    return _svg(chart_id, words.title, words.description, width, height, _join(parts))
 
 
 # --- a risk's trend over its reviews -----------------------------------------------------------------
@@ -160,7 +207,7 @@ class TrendText:
 def trend_chart(chart_id: str, points: Sequence[TrendPoint], words: TrendText, width: float = 640) -> Markup:
     """Scores (0–25) over the risk's history: the inherent score as a solid line with circles, the residual
     score as a dashed line with squares (told apart by shape and dash, not colour alone)."""
-    left, right, top, bottom = 48.0, 16.0, 40.0, 48.0
+    left, right, top, bottom = 56.0, 48.0, 40.0, 48.0
     height = 300.0
     plot_w, plot_h = width - left - right, height - top - bottom
     parts: list[Markup] = []

@@ -33,12 +33,24 @@ def test_edges_are_counted_once_per_risk_and_sorted() -> None:
     assert edges == [charts.Edge("power", "telecom", 2), charts.Edge("telecom", "payments", 1)]
 
 
-def test_circle_layout_is_deterministic_and_starts_at_the_top() -> None:
-    first = charts.circle_layout(["power", "telecom", "payments", "water"], 100, 100, 50)
-    assert first == charts.circle_layout(["power", "telecom", "payments", "water"], 100, 100, 50)
-    assert first["power"] == (100, 50)
-    x, y = first["telecom"]
-    assert round(x) == 150 and round(y) == 100  # clockwise: right of the centre next
+def test_layers_put_what_others_depend_on_first_and_ignore_cycles_for_layering() -> None:
+    nodes = ["power", "telecom", "payments", "fuel", "logistics"]
+    edges = [
+        charts.Edge("power", "telecom", 1),
+        charts.Edge("telecom", "payments", 1),
+        charts.Edge("fuel", "power", 1),
+        charts.Edge("telecom", "logistics", 1),
+        charts.Edge("logistics", "fuel", 1),  # closes logistics → fuel → power → telecom → logistics
+    ]
+    depth = charts.layers(nodes, edges)
+    assert depth == {"power": 0, "telecom": 1, "payments": 2, "logistics": 2, "fuel": 3}
+    assert depth == charts.layers(nodes, edges)  # deterministic
+    positions, width, height = charts.layered_layout(nodes, edges, column=200, row=70, margin=80)
+    assert positions["power"][0] < positions["telecom"][0] < positions["payments"][0] < positions["fuel"][0]
+    assert positions["payments"][0] == positions["logistics"][0]
+    assert positions["payments"][1] != positions["logistics"][1]
+    assert (width, height) == (80 * 2 + 200 * 3, 80 * 2 + 70 + 35)
+    assert positions["telecom"][1] - positions["power"][1] == 35  # odd columns half a row lower
 
 
 def test_dependency_graph_has_title_desc_role_arrows_and_counts() -> None:
