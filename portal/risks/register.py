@@ -198,9 +198,11 @@ def room_proposals(
         target = None
         if proposal.risk_id is not None:
             risk = session.get(Risk, proposal.risk_id)
-            if risk is not None and policy.decide_read_part(subject, room.id, risk, "risk.read"):
-                grant = policy.grant_for_part(subject, policy.allow("risk.read"), "risk", risk)
-                target = open_part(session, grant, risk, "title")
+            if risk is not None:
+                read = policy.decide_read_part(subject, room.id, risk, "risk.read")
+                if read.allowed:
+                    grant = policy.grant_for_part(subject, read, "risk", risk)
+                    target = open_part(session, grant, risk, "title")
         reason = (
             open_part(session, view.grant, proposal, "decision_reason")
             if proposal.decision_reason_sealed is not None
