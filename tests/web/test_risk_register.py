@@ -455,3 +455,30 @@ def test_proposing_again_while_changes_are_pending_is_refused(demo: Database, cl
     assert "座長の決定待ち" in text(response)
     with demo.session_scope() as session:
         assert len(session.scalars(select(RiskProposal.id)).all()) == 12
+
+
+def test_the_analyst_proposes_an_attached_assessment_once_the_chair_has_decided(
+    demo: Database, client: FlaskClient
+) -> None:
+    room = infrastructure_room(demo)
+    with demo.session_scope() as session:
+        for proposal in session.scalars(select(RiskProposal)):
+            proposal.status = ProposalStatus.REJECTED  # as if the chair had decided every change
+        output_id = session.scalar(select(RiskProposal.output_id).limit(1))
+    sign_in(client, demo, ANALYST)
+    response = client.post(
+        f"/rooms/{room}/risks/propose",
+        data={"csrf_token": csrf_token(client, "/account"), "output_id": str(output_id)},
+    )
+    assert response.status_code == 302
+    with demo.session_scope() as session:
+        pending = session.scalars(
+            select(RiskProposal).where(RiskProposal.status == ProposalStatus.PENDING)
+        ).all()
+        assert len(pending) == 12
+        updates = [p for p in pending if p.risk_id is not None]
+        assert len(updates) == 7  # the titles already in the register (吉田 reads every RESTRICTED risk)
+        assert {int(p.level) for p in pending} == {2}  # the assessment's level
+        assert session.scalar(
+            select(AuditEntry.seq).where(AuditEntry.action == "risk.propose", AuditEntry.allowed)
+        )
