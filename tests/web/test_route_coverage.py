@@ -464,8 +464,8 @@ CASES: list[Case] = [
          "not a feed of theirs"),
     # --- situation board and countermeasures (rapid-response rooms) ---
     # The minerals room's board: every member posts (the analyst too); the stewards (佐藤, 田中) change a
-    # countermeasure's status. 国家備蓄ガリウムの放出 is CONFIDENTIAL, 政府限り (not the analyst's). Rooms of other
-    # kinds have no board. Every POST here is empty: nothing changes.
+    # countermeasure's status. 国家備蓄ガリウムの放出 is CONFIDENTIAL, 政府限り (not the analyst's).
+    # Rooms of other kinds have no board. Every POST here is empty: nothing changes.
     Case("situation.board", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS)),
     Case("situation.board", "GET", {"room_id": "infrastructure"}, rows(signed_in=NOT_FOUND),
          "a risk-review room has no board"),
