@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import User
 from portal.db import utcnow
 from portal.meetings import findings
-from portal.meetings.access import PartView, open_part, require_meeting, seal_part, texts, view_parts
+from portal.meetings.access import (
+    PartView,
+    meeting_text,
+    open_part,
+    require_meeting,
+    seal_part,
+    texts,
+    view_parts,
+)
 from portal.meetings.forms import PartMarkingInput
 from portal.meetings.models import ActionItem, ActionStatus, Finding, Meeting
 from portal.meetings.parts import apply_marking, current_marking
@@ -99,20 +107,18 @@ def readable_findings(session: Session, subject: Subject, room: Subcommittee) ->
             select(Finding).where(Finding.meeting_id == meeting.id).order_by(Finding.position)
         ).all()
         views = view_parts(session, subject, room.id, rows, object_type="finding", rule="finding.read")
+        title = meeting_title(session, subject, meeting) if views else ""
         for number, view in enumerate(views, start=1):
             opened = texts(session, view, ("body",))
             if opened is None:
                 continue
             summary = " ".join(opened["body"].replace("*", "").split())
             summary = summary[:40] + ("…" if len(summary) > 40 else "")
-            title = meeting_title(session, subject, meeting)
             choices.append(FindingChoice(view.part.id, meeting.id, f"{title} — {number}. {summary}"))
     return choices
 
 
 def meeting_title(session: Session, subject: Subject, meeting: Meeting) -> str:
-    from portal.meetings.access import meeting_text
-
     opened = require_meeting(session, subject, meeting.id)
     return meeting_text(session, opened, "title")
 

@@ -12,8 +12,10 @@ from flask_login import login_required
 
 from portal.accounts.timezones import NonexistentLocalTime, local_to_utc
 from portal.db import request_session
+from portal.enums import Level
 from portal.i18n import user_time_zone
-from portal.meetings.parts import fill_marking_choices
+from portal.meetings.parts import InvalidMarking, fill_marking_choices
+from portal.security import policy
 from portal.security.web import current_subject, performs
 from portal.situation import countermeasures, service
 from portal.situation.forms import CountermeasureForm, ReportForm, StatusForm
@@ -74,18 +76,7 @@ def post_report(room_id: uuid.UUID) -> ResponseReturnValue:
 
 def _refuse_or_redisplay(room_id: uuid.UUID, form: ReportForm) -> ResponseReturnValue:
     """A report from someone who may not post is refused as such (403, audited), whatever it holds."""
-    session = request_session()
-    subject = current_subject()
-    room = service.open_rapid_room(session, subject, room_id)
-    if not service.may_post(subject, room):
-        from portal.enums import Level
-        from portal.security import policy
-
-        probe = policy.Marking(Level.PUBLIC, frozenset(), frozenset(), None)
-        policy.require(
-            session, subject, policy.decide_write_rapid_response(subject, room, probe, "situation.post"),
-            object_type="room", object_id=room.id,
-        )  # fmt: skip
+    _require_write(room_id, "situation.post")
     return render_board(room_id, form, 400)
 
 
@@ -125,9 +116,7 @@ def propose(room_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def _require_write(room_id: uuid.UUID, rule: str) -> None:
-    from portal.enums import Level
-    from portal.security import policy
-
+    """Refuse (403, audited) someone whose seat does not write here; a writer passes."""
     session = request_session()
     subject = current_subject()
     room = service.open_rapid_room(session, subject, room_id)
@@ -153,8 +142,6 @@ def change_status(room_id: uuid.UUID, item_id: uuid.UUID) -> ResponseReturnValue
     subject = current_subject()
     room = service.open_rapid_room(session, subject, room_id)
     item, _grant = countermeasures.countermeasure_of(session, subject, room, item_id, "countermeasure.status")
-    from portal.security import policy
-
     policy.require(
         session, subject, policy.decide_change_countermeasure(subject, room, item),
         object_type="countermeasure", object_id=item.id, level=item.level,
@@ -190,7 +177,7 @@ def change_status(room_id: uuid.UUID, item_id: uuid.UUID) -> ResponseReturnValue
         return render_countermeasure(
             room_id, item_id, form, 409, conflict_status=conflict.item.status, wanted_status=to_status
         )
-    except Exception as error:
+    except (policy.AccessDenied, InvalidMarking, service.SituationRefused) as error:
         session.rollback()
         refusal = refusal_of(error)
         if refusal is None:
