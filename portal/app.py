@@ -123,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.risks.views import blueprint as risks
     from portal.rooms.views import blueprint as rooms
     from portal.search.views import blueprint as search
+    from portal.situation import tools as situation_tools  # noqa: F401  (registers the room panel)
+    from portal.situation.views import blueprint as situation
     from portal.thinktank.views import blueprint as thinktank
 
     app.register_blueprint(health)
@@ -140,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(agenda)
     app.register_blueprint(exports)
     app.register_blueprint(risks)
+    app.register_blueprint(situation)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -37,6 +37,7 @@ from portal.minutes import demo as minutes_demo
 from portal.risks import demo as risks_demo
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
+from portal.situation import demo as situation_demo
 from portal.thinktank import demo as thinktank_demo
 
 #: Every demo account signs in with this password (it is printed by `portal demo accounts` too).
@@ -541,6 +542,7 @@ def load(session: Session) -> None:
     # The followup (findings, action items) and agenda demos also take their meetings from `meetings`.
     minutes_demo.load(session, users, rooms, meetings, now)
     risks_demo.load(session, users, rooms, meetings, now)
+    situation_demo.load(session, users, rooms, meetings, now)
     # The demo's meetings were convened, published and assigned through the real services: nobody is to
     # be mailed about that history when the demo is loaded.
     notifications.discard(session)

@@ -42,6 +42,7 @@ from portal.security.crypto import FieldContext
 from portal.security.key_models import DataKeyRecord
 from portal.security.keyring import Keyring, wrapping_context
 from portal.security.keys import KeyProvider
+from portal.situation.models import Countermeasure, CountermeasureTransition, SituationReport
 from portal.thinktank.models import SEALED_FIELDS as OUTPUT_SEALED_FIELDS
 from portal.thinktank.models import ThinkTankOutput
 
@@ -178,6 +179,16 @@ def _entry_context(name: str) -> Callable[[Any], FieldContext]:
     return lambda row: row.field_context(name)
 
 
+def _own_room(session: Session, row: Any) -> uuid.UUID:
+    return uuid.UUID(str(row.subcommittee_id))
+
+
+def _transition_room(session: Session, row: CountermeasureTransition) -> uuid.UUID:
+    item = session.get(Countermeasure, row.countermeasure_id)
+    assert item is not None
+    return item.subcommittee_id
+
+
 #: Every sealed value in the database, with the key purpose that seals it and how to find a room's rows.
 SEALED_COLUMNS = [
     _document_column("title"),
@@ -244,6 +255,28 @@ SEALED_COLUMNS = [
         PortionComment, "body_sealed", _comment_context, "fields",
         lambda room: PortionComment.portion_text_id.in_(_portion_text_in(room)),
         room=lambda session, row: _room_of_portion_text(session, row.portion_text_id),
+    ),
+    # --- rapid-response rooms: situation reports, countermeasures and their history ---
+    *[
+        SealedColumn(
+            SituationReport, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: SituationReport.subcommittee_id == room, room=_own_room,
+        )
+        for name in ("source", "happened", "affected", "impact", "classification_reason")
+    ],
+    *[
+        SealedColumn(
+            Countermeasure, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: Countermeasure.subcommittee_id == room, room=_own_room,
+        )
+        for name in ("title", "description", "classification_reason")
+    ],
+    SealedColumn(
+        CountermeasureTransition, "note_sealed", _entry_context("note"), "fields",
+        lambda room: CountermeasureTransition.countermeasure_id.in_(
+            select(Countermeasure.id).where(Countermeasure.subcommittee_id == room)
+        ),
+        room=_transition_room,
     ),
     # Think-tank outputs belong to no room: the system's ``fields`` key (`rotate-dek system` re-seals them).
     *[

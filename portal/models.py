@@ -42,6 +42,7 @@ from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
 from portal.security.key_models import DataKeyRecord
+from portal.situation.models import BoardVisit, Countermeasure, CountermeasureTransition, SituationReport
 from portal.thinktank.models import OutputAttachment, OutputCaveat, ThinkTankOutput
 
 __all__ = [
@@ -55,9 +56,12 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Base",
+    "BoardVisit",
     "CalendarFeed",
     "Caveat",
     "Clearance",
+    "Countermeasure",
+    "CountermeasureTransition",
     "DataKeyRecord",
     "Document",
     "DocumentAttachment",
@@ -88,6 +92,7 @@ __all__ = [
     "RiskProposal",
     "RiskReview",
     "SearchToken",
+    "SituationReport",
     "Subcommittee",
     "ThinkTankOutput",
     "User",

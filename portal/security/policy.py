@@ -1027,3 +1027,46 @@ def decide_settle_proposal(subject: Subject, room: Subcommittee, proposal: Marke
     if subject.room_roles.get(room.id) != RoomRole.CHAIR:
         return deny(rule, "NOT_CHAIR")
     return allow(rule)
+
+
+# --- rapid-response rooms: situation board and countermeasures -------------------------------------
+#
+# Reports and countermeasures are parts with a marking, read as any part (``decide_read_part``). Any member of
+# a rapid-response room whose seat writes (not an observer) posts situation reports and proposes
+# countermeasures, within their clearance, caveats and the room's ceiling. Only the room's stewards (its chair
+# or a secretariat member of the room) change a countermeasure's status; adopting one creates action items
+# under the meetings' rules.
+
+
+def decide_write_rapid_response(
+    subject: Subject, room: Subcommittee, marking: Marking, rule: str
+) -> Decision:
+    """Post a situation report or propose a countermeasure under ``marking``."""
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    role = subject.room_roles.get(room.id)
+    if role is None or room.archived_at is not None:
+        return deny(rule, "NOT_MEMBER")
+    if room.kind != SubcommitteeKind.RAPID_RESPONSE:
+        return deny(rule, "NOT_RAPID_RESPONSE")
+    if role == RoomRole.OBSERVER:
+        return deny(rule, "OBSERVER_READ_ONLY")
+    denial = _marking_denial(subject, marking, rule)
+    if denial is not None:
+        return denial
+    if marking.level > room.max_level:
+        return deny(rule, "ROOM_LEVEL_EXCEEDED")
+    return allow(rule)
+
+
+def decide_change_countermeasure(subject: Subject, room: Subcommittee, part: MarkedPart) -> Decision:
+    """Move a countermeasure between statuses: a steward of the room who reads it."""
+    rule = "countermeasure.status"
+    read = decide_read_part(subject, room.id, part, rule)
+    if not read.allowed:
+        return read
+    manage = decide_manage_meeting(subject, room, rule)
+    if not manage.allowed:
+        return manage
+    return allow(rule)

@@ -37,6 +37,7 @@ from tests.followup_support import (
     upcoming_minerals_meeting,
 )
 from tests.risks_support import proposal_id_by_name, risk_id_by_title
+from tests.situation_support import SOURCING, STOCKPILE_MEASURE, countermeasure_id
 from tests.web.support import text
 
 #: Endpoints that act before anyone is signed in; they may be declared too (and are).
@@ -501,6 +502,29 @@ CASES: list[Case] = [
     Case("risks.reject", "POST", {"proposal_id": "pending_proposal"},
          risk_rows(RISK_STEWARDS, analyst=FORBIDDEN, secretariat=FORBIDDEN), "NOT_CHAIR"),
     Case("risks.accept", "POST", {"proposal_id": "no_proposal"}, rows(signed_in=NOT_FOUND), "no such change"),
+    # --- situation board and countermeasures (rapid-response rooms) ---
+    # The minerals room's board: every member posts (the analyst too); the stewards (佐藤, 田中) change a
+    # countermeasure's status. 国家備蓄ガリウムの放出 is CONFIDENTIAL, 政府限り (not the analyst's).
+    # Rooms of other kinds have no board. Every POST here is empty: nothing changes.
+    Case("situation.board", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS)),
+    Case("situation.board", "GET", {"room_id": "infrastructure"}, rows(signed_in=NOT_FOUND),
+         "a risk-review room has no board"),
+    Case("situation.post_report", "POST", {"room_id": "minerals"},
+         rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("situation.post_report", "POST", {"room_id": "agi"}, rows(signed_in=NOT_FOUND),
+         "a room they are not in"),
+    Case("situation.countermeasure_list", "GET", {"room_id": "minerals"}, rows(**MINERALS_MEMBERS)),
+    Case("situation.propose", "POST", {"room_id": "minerals"},
+         rows(signed_in=BAD_REQUEST, auditor=NOT_FOUND, admin=NOT_FOUND), "an empty form"),
+    Case("situation.countermeasure", "GET", {"room_id": "minerals", "item_id": "sourcing_measure"},
+         rows(**MINERALS_MEMBERS)),
+    Case("situation.countermeasure", "GET", {"room_id": "minerals", "item_id": "stockpile_measure"},
+         rows(signed_in=NOT_FOUND, secretariat=OK, member=OK), "CONFIDENTIAL, 政府限り"),
+    Case("situation.countermeasure", "GET", {"room_id": "infrastructure", "item_id": "sourcing_measure"},
+         rows(signed_in=NOT_FOUND), "a countermeasure under another room's address"),
+    Case("situation.change_status", "POST", {"room_id": "minerals", "item_id": "sourcing_measure"},
+         rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND),
+         "no version sent; the analyst is not a steward"),
     # --- exports (第4回: published minutes, agenda, findings, action items) ---
     # Every copy is made for its reader; 田中 reads the pack's AMBER+STRICT parts of 内閣府 but may not take
     # them out (RELEASE_RESTRICTED, 403); 吉田 does not read them, so his copy leaves them out and is allowed.
@@ -709,6 +733,13 @@ def _minutes_ids(session: Session) -> dict[str, str]:
     }
 
 
+def _situation_ids(database: Database) -> dict[str, str]:
+    return {
+        "sourcing_measure": str(countermeasure_id(database, SOURCING)),
+        "stockpile_measure": str(countermeasure_id(database, STOCKPILE_MEASURE)),
+    }
+
+
 def _uncovered(app: Flask) -> list[tuple[str, str]]:
     return sorted(_routes(app) - {(case.endpoint, case.method) for case in CASES})
 
@@ -804,6 +835,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "no_risk": str(uuid.uuid4()),
             "pending_proposal": str(proposal_id_by_name(database, "広域停電(ブラックアウト)")),
             "no_proposal": str(uuid.uuid4()),
+            # --- situation board and countermeasures ---
+            **_situation_ids(database),
             # --- minutes ---
             **_minutes_ids(session),
         }
