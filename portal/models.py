@@ -37,6 +37,13 @@ from portal.meetings.models import (
 )
 from portal.meta import PortalMeta
 from portal.minutes.models import Minutes, MinutesRevision, Portion, PortionComment, PortionText
+from portal.policywork.models import (
+    Milestone,
+    Recommendation,
+    RecommendationLink,
+    RecommendationTransition,
+    WorkTheme,
+)
 from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
 from portal.security.audit_models import AuditChainHead, AuditEntry
@@ -73,6 +80,7 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "Membership",
+    "Milestone",
     "Minutes",
     "MinutesRevision",
     "Organization",
@@ -82,6 +90,9 @@ __all__ = [
     "Portion",
     "PortionComment",
     "PortionText",
+    "Recommendation",
+    "RecommendationLink",
+    "RecommendationTransition",
     "RecoveryCode",
     "SearchToken",
     "Subcommittee",
@@ -89,4 +100,5 @@ __all__ = [
     "User",
     "UserCaveat",
     "UserRole",
+    "WorkTheme",
 ]
