@@ -55,7 +55,8 @@ class OrganizationForm(FlaskForm):
         _l("Qualification certificate (適合事業者)"), validators=[Optional(), Length(max=100)]
     )
     qualified_until = DateField(_l("Qualification valid until"), validators=[Optional()])
-    sector = SelectField(_l("Sector"), choices=[])
+    #: Optional: a form without it (or with "—") records no sector.
+    sector = SelectField(_l("Sector"), choices=[], validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
