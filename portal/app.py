@@ -119,6 +119,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings.followup_views import blueprint as followup
     from portal.meetings.views import blueprint as meetings
     from portal.minutes.views import blueprint as minutes
+    from portal.policywork import tools as _policy_tools  # noqa: F401  (registers the room panel)
+    from portal.policywork.recommendation_views import blueprint as recommendations
+    from portal.policywork.views import blueprint as workplan
     from portal.risks import pages as _risk_tools  # noqa: F401  (registers the risk-review room's tools)
     from portal.risks.views import blueprint as risks
     from portal.rooms.views import blueprint as rooms
@@ -143,6 +146,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports)
     app.register_blueprint(risks)
     app.register_blueprint(situation)
+    app.register_blueprint(workplan)
+    app.register_blueprint(recommendations)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -159,6 +164,7 @@ def _register_template_helpers(app: Flask) -> None:
         role_labels=i18n.ROLE_LABELS,
         room_role_labels=i18n.ROOM_ROLE_LABELS,
         organization_kind_labels=i18n.ORGANIZATION_KIND_LABELS,
+        sector_labels=i18n.SECTOR_LABELS,
         level_labels=i18n.LEVEL_LABELS,
         locale_names=i18n.LOCALE_NAMES,
         current_locale=lambda: str(get_locale() or "ja"),

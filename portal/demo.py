@@ -28,12 +28,14 @@ from portal.enums import (
     ReleaseMarking,
     Role,
     RoomRole,
+    Sector,
     SubcommitteeKind,
 )
 from portal.meetings import demo as meetings_demo
 from portal.meetings import followup_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
 from portal.minutes import demo as minutes_demo
+from portal.policywork import demo as policywork_demo
 from portal.risks import demo as risks_demo
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import mfa, policy
@@ -56,6 +58,7 @@ class DemoOrg:
     kind: OrganizationKind
     qualification: str | None = None
     qualified_days: int = 0
+    sector: Sector | None = None
 
 
 ORGANIZATIONS = [
@@ -64,15 +67,29 @@ ORGANIZATIONS = [
         "内閣府 経済安全保障推進室",
         "Cabinet Office, Economic Security Office",
         OrganizationKind.SECRETARIAT,
+        sector=Sector.GOVERNMENT,
     ),
-    DemoOrg("meti", "経済産業省", "Ministry of Economy, Trade and Industry", OrganizationKind.GOVERNMENT),
+    DemoOrg(
+        "meti",
+        "経済産業省",
+        "Ministry of Economy, Trade and Industry",
+        OrganizationKind.GOVERNMENT,
+        sector=Sector.GOVERNMENT,
+    ),
     DemoOrg(
         "mlit",
         "国土交通省",
         "Ministry of Land, Infrastructure, Transport and Tourism",
         OrganizationKind.GOVERNMENT,
+        sector=Sector.GOVERNMENT,
     ),
-    DemoOrg("mic", "総務省", "Ministry of Internal Affairs and Communications", OrganizationKind.GOVERNMENT),
+    DemoOrg(
+        "mic",
+        "総務省",
+        "Ministry of Internal Affairs and Communications",
+        OrganizationKind.GOVERNMENT,
+        sector=Sector.GOVERNMENT,
+    ),
     DemoOrg(
         "toho",
         "東邦レアメタル株式会社",
@@ -80,6 +97,7 @@ ORGANIZATIONS = [
         OrganizationKind.PRIVATE,
         "TEKIGO-2025-0142",
         700,
+        sector=Sector.MATERIALS,
     ),
     DemoOrg(
         "setouchi",
@@ -88,6 +106,7 @@ ORGANIZATIONS = [
         OrganizationKind.PRIVATE,
         "TEKIGO-2025-0311",
         500,
+        sector=Sector.SHIPBUILDING,
     ),
     DemoOrg(
         "hokushin",
@@ -96,19 +115,28 @@ ORGANIZATIONS = [
         OrganizationKind.PRIVATE,
         "TEKIGO-2023-0077",
         -30,
+        sector=Sector.ENERGY,
     ),
-    DemoOrg("mirai", "未来知能ラボ株式会社", "Mirai Intelligence Lab Inc.", OrganizationKind.PRIVATE),
+    DemoOrg(
+        "mirai",
+        "未来知能ラボ株式会社",
+        "Mirai Intelligence Lab Inc.",
+        OrganizationKind.PRIVATE,
+        sector=Sector.AI_IT,
+    ),
     DemoOrg(
         "tank",
         "経済安全保障総合研究機構",
         "Institute for Comprehensive Economic Security Studies",
         OrganizationKind.THINK_TANK,
+        sector=Sector.THINK_TANK,
     ),
     DemoOrg(
         "univ",
         "東都大学 先端政策研究センター",
         "Toto University, Center for Advanced Policy Studies",
         OrganizationKind.ACADEMIA,
+        sector=Sector.ACADEMIA,
     ),
 ]
 
@@ -466,7 +494,7 @@ def load(session: Session) -> None:
     now = utcnow()
     organizations: dict[str, Organization] = {}
     for spec in ORGANIZATIONS:
-        org = Organization(name_ja=spec.name_ja, name_en=spec.name_en, kind=spec.kind)
+        org = Organization(name_ja=spec.name_ja, name_en=spec.name_en, kind=spec.kind, sector=spec.sector)
         if spec.qualification:
             org.qualification_reference = spec.qualification
             org.qualified_until = (now + timedelta(days=spec.qualified_days)).date()
@@ -543,6 +571,7 @@ def load(session: Session) -> None:
     minutes_demo.load(session, users, rooms, meetings, now)
     risks_demo.load(session, users, rooms, meetings, now)
     situation_demo.load(session, users, rooms, meetings, now)
+    policywork_demo.load(session, users, rooms, meetings, now)
     # The demo's meetings were convened, published and assigned through the real services: nobody is to
     # be mailed about that history when the demo is loaded.
     notifications.discard(session)

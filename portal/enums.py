@@ -13,6 +13,22 @@ class OrganizationKind(StrEnum):
     ACADEMIA = "academia"
 
 
+class Sector(StrEnum):
+    """The sector an organisation speaks for (policy-coordination rooms look for the missing voices)."""
+
+    ENERGY = "energy"
+    TELECOM = "telecom"
+    FINANCE = "finance"
+    SEMICONDUCTORS = "semiconductors"
+    SHIPBUILDING = "shipbuilding"
+    SHIPPING = "shipping"
+    MATERIALS = "materials"
+    AI_IT = "ai_it"
+    ACADEMIA = "academia"
+    GOVERNMENT = "government"
+    THINK_TANK = "think_tank"
+
+
 class Role(StrEnum):
     SECRETARIAT = "secretariat"
     MEMBER = "member"

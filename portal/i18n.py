@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.accounts.timezones import in_zone, zone_named
-from portal.enums import OrganizationKind, ReleaseMarking, Role, RoomRole, SubcommitteeKind
+from portal.enums import OrganizationKind, ReleaseMarking, Role, RoomRole, Sector, SubcommitteeKind
 from portal.security.web import current_session
 
 babel = Babel()
@@ -93,6 +93,20 @@ ORGANIZATION_KIND_LABELS: dict[OrganizationKind, LazyString] = {
     OrganizationKind.PRIVATE: _l("Private company"),
     OrganizationKind.THINK_TANK: _l("Think tank"),
     OrganizationKind.ACADEMIA: _l("Academia"),
+}
+
+SECTOR_LABELS: dict[Sector, LazyString] = {
+    Sector.ENERGY: _l("Energy"),
+    Sector.TELECOM: _l("Telecommunications"),
+    Sector.FINANCE: _l("Finance"),
+    Sector.SEMICONDUCTORS: _l("Semiconductors"),
+    Sector.SHIPBUILDING: _l("Shipbuilding"),
+    Sector.SHIPPING: _l("Shipping"),
+    Sector.MATERIALS: _l("Materials"),
+    Sector.AI_IT: _l("AI and IT"),
+    Sector.ACADEMIA: _l("Academia (sector)"),
+    Sector.GOVERNMENT: _l("Government (sector)"),
+    Sector.THINK_TANK: _l("Think tank (sector)"),
 }
 
 LEVEL_LABELS = {

@@ -34,6 +34,12 @@ from portal.meetings.models import (
     Meeting,
 )
 from portal.minutes.models import Minutes, Portion, PortionComment, PortionText
+from portal.policywork.models import (
+    Milestone,
+    Recommendation,
+    RecommendationTransition,
+    WorkTheme,
+)
 from portal.risks.models import Risk, RiskProposal, RiskReview
 from portal.rooms.models import Subcommittee
 from portal.search import maintenance as search_maintenance
@@ -171,6 +177,11 @@ def _comment_context(comment: PortionComment) -> FieldContext:
     return comment.field_context("body", int(text.level))
 
 
+def _room_rows(model: Any) -> Callable[[uuid.UUID], ColumnElement[bool]]:
+    """The rows of a model that names its room (``subcommittee_id``)."""
+    return lambda room: model.subcommittee_id == room
+
+
 def _output_context(name: str) -> Callable[[Any], FieldContext]:
     return lambda output: output.field_context(name)
 
@@ -278,6 +289,31 @@ SEALED_COLUMNS = [
         ),
         room=_transition_room,
     ),
+    # --- policy-coordination rooms: the work plan and the recommendations ---
+    *[
+        SealedColumn(
+            model, f"{name}_sealed", _entry_context(name), "fields",
+            _room_rows(model),
+            room=lambda session, row: row.subcommittee_id,
+        )
+        for model, names in (
+            (WorkTheme, ("title", "description", "classification_reason")),
+            (Recommendation, ("title", "body", "classification_reason")),
+        )
+        for name in names
+    ],
+    SealedColumn(
+        Milestone, "title_sealed", _entry_context("title"), "fields",
+        lambda room: Milestone.theme_id.in_(select(WorkTheme.id).where(WorkTheme.subcommittee_id == room)),
+        room=lambda session, row: _room_of_theme(session, row.theme_id),
+    ),
+    SealedColumn(
+        RecommendationTransition, "note_sealed", _entry_context("note"), "fields",
+        lambda room: RecommendationTransition.recommendation_id.in_(
+            select(Recommendation.id).where(Recommendation.subcommittee_id == room)
+        ),
+        room=lambda session, row: _room_of_recommendation(session, row.recommendation_id),
+    ),
     # Think-tank outputs belong to no room: the system's ``fields`` key (`rotate-dek system` re-seals them).
     *[
         SealedColumn(ThinkTankOutput, f"{name}_sealed", _output_context(name), "fields")
@@ -313,6 +349,18 @@ def _room_of_risk(session: Session, risk_id: uuid.UUID) -> uuid.UUID:
     risk = session.get(Risk, risk_id)
     assert risk is not None
     return risk.subcommittee_id
+
+
+def _room_of_theme(session: Session, theme_id: uuid.UUID) -> uuid.UUID:
+    theme = session.get(WorkTheme, theme_id)
+    assert theme is not None
+    return theme.subcommittee_id
+
+
+def _room_of_recommendation(session: Session, recommendation_id: uuid.UUID) -> uuid.UUID:
+    item = session.get(Recommendation, recommendation_id)
+    assert item is not None
+    return item.subcommittee_id
 
 
 def _chunk_context(chunk: AttachmentChunk) -> FieldContext:

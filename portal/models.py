@@ -37,6 +37,13 @@ from portal.meetings.models import (
 )
 from portal.meta import PortalMeta
 from portal.minutes.models import Minutes, MinutesRevision, Portion, PortionComment, PortionText
+from portal.policywork.models import (
+    Milestone,
+    Recommendation,
+    RecommendationLink,
+    RecommendationTransition,
+    WorkTheme,
+)
 from portal.risks.models import Risk, RiskProposal, RiskReview
 from portal.rooms.models import Membership, Subcommittee
 from portal.search.models import SearchToken
@@ -78,6 +85,7 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "Membership",
+    "Milestone",
     "Minutes",
     "MinutesRevision",
     "Organization",
@@ -87,6 +95,9 @@ __all__ = [
     "Portion",
     "PortionComment",
     "PortionText",
+    "Recommendation",
+    "RecommendationLink",
+    "RecommendationTransition",
     "RecoveryCode",
     "Risk",
     "RiskProposal",
@@ -98,4 +109,5 @@ __all__ = [
     "User",
     "UserCaveat",
     "UserRole",
+    "WorkTheme",
 ]

@@ -19,12 +19,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.enums import Level, OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.enums import Level, OrganizationKind, Role, RoomRole, Sector, SubcommitteeKind
 from portal.i18n import (
     LEVEL_LABELS,
     ORGANIZATION_KIND_LABELS,
     ROLE_LABELS,
     ROOM_ROLE_LABELS,
+    SECTOR_LABELS,
     SUBCOMMITTEE_KIND_LABELS,
 )
 
@@ -54,6 +55,15 @@ class OrganizationForm(FlaskForm):
         _l("Qualification certificate (適合事業者)"), validators=[Optional(), Length(max=100)]
     )
     qualified_until = DateField(_l("Qualification valid until"), validators=[Optional()])
+    #: Optional: a form without it (or with "—") records no sector.
+    sector = SelectField(_l("Sector"), choices=[], validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sector.choices = sector_choices()
+
+    def sector_value(self) -> Sector | None:
+        return Sector(self.sector.data) if self.sector.data else None
 
     def validate(self, extra_validators: Any = None) -> bool:
         # Cross-field rules run here, not in validate_<field>: Optional() ends an empty field's
@@ -62,6 +72,19 @@ class OrganizationForm(FlaskForm):
         if (self.qualification_reference.data or "").strip() and self.qualified_until.data is None:
             valid = _add_error(self.qualified_until, _l("Give the last day the qualification is valid."))
         return valid
+
+
+def sector_choices() -> list[tuple[str, Any]]:
+    """No sector recorded, or one of the controlled vocabulary (Sector)."""
+    return [("", "—"), *((sector.value, SECTOR_LABELS[sector]) for sector in Sector)]
+
+
+class SectorForm(FlaskForm):
+    sector = SelectField(_l("Sector"), choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sector.choices = sector_choices()
 
 
 class QualificationForm(FlaskForm):

@@ -15,7 +15,7 @@ from portal.accounts import service as accounts
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.models import Clearance, Invitation, Organization, User
 from portal.db import utcnow
-from portal.enums import CaveatKind, Level, OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.enums import CaveatKind, Level, OrganizationKind, Role, RoomRole, Sector, SubcommitteeKind
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import passwords, policy
 from portal.security.policy import Subject, clearance_state
@@ -64,6 +64,7 @@ def create_organization(
     kind: OrganizationKind,
     qualification_reference: str | None,
     qualified_until: date | None,
+    sector: Sector | None = None,
 ) -> Organization:
     _require(session, subject, "admin.organization_create")
     if qualification_reference and kind != OrganizationKind.PRIVATE:
@@ -75,11 +76,24 @@ def create_organization(
         kind=kind,
         qualification_reference=(qualification_reference or "").strip() or None,
         qualified_until=qualified_until,
+        sector=sector,
     )
     session.add(org)
     session.flush()
     _changed(session, subject, "admin.organization_create", "organization", org.id, kind=kind.value)
     return org
+
+
+def set_sector(session: Session, subject: Subject, org: Organization, sector: Sector | None) -> None:
+    """The sector an organisation speaks for (policy-coordination rooms show whose voice is missing)."""
+    _require(session, subject, "admin.organization_sector")
+    before = org.sector
+    org.sector = sector
+    session.flush()
+    _changed(
+        session, subject, "admin.organization_sector", "organization", org.id,
+        before=before.value if before else None, after=sector.value if sector else None,
+    )  # fmt: skip
 
 
 def set_qualification(

@@ -26,12 +26,13 @@ from portal.accounts.admin_forms import (
     QuorumForm,
     ReasonForm,
     RoomForm,
+    SectorForm,
 )
 from portal.accounts.caveats import Caveat, UserCaveat
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import Organization, User
 from portal.db import request_session, utcnow
-from portal.enums import Level, OrganizationKind, Role, RoomRole, SubcommitteeKind
+from portal.enums import Level, OrganizationKind, Role, RoomRole, Sector, SubcommitteeKind
 from portal.i18n import REASON_MESSAGES
 from portal.rooms.models import Membership, Subcommittee
 from portal.security import policy
@@ -107,6 +108,7 @@ def _render_organizations(form: OrganizationForm | None = None, status: int = 20
             organizations=admin.all_organizations(request_session()),
             form=form or OrganizationForm(formdata=None),
             qualification_form=QualificationForm(formdata=None),
+            sector_form=SectorForm(formdata=None),
             confirm_form=ConfirmForm(formdata=None),
             today=utcnow().date(),
         ),
@@ -139,6 +141,7 @@ def create_organization() -> ResponseReturnValue:
             kind=OrganizationKind(form.kind.data),
             qualification_reference=form.qualification_reference.data,
             qualified_until=form.qualified_until.data,
+            sector=form.sector_value(),
         )
     except admin.AdminError as error:
         request_session().rollback()
@@ -146,6 +149,23 @@ def create_organization() -> ResponseReturnValue:
         return _render_organizations(form, 400)
     request_session().commit()
     flash(_("The organisation was added."), "success")
+    return redirect(url_for("admin.organizations"))
+
+
+@blueprint.post("/organizations/<uuid:organization_id>/sector")
+@login_required
+@performs("admin.organization_sector")
+def set_sector(organization_id: uuid.UUID) -> ResponseReturnValue:
+    _gate("admin.organization_sector")
+    org = _get_or_404(Organization, organization_id)
+    form = SectorForm()
+    if not form.validate_on_submit():
+        abort(400)
+    admin.set_sector(
+        request_session(), current_subject(), org, Sector(form.sector.data) if form.sector.data else None
+    )
+    request_session().commit()
+    flash(_("The sector was saved."), "success")
     return redirect(url_for("admin.organizations"))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UUIDPrimaryKey, utcnow
-from portal.enums import ClearanceBasis, Level, OrganizationKind, Role
+from portal.enums import ClearanceBasis, Level, OrganizationKind, Role, Sector
 from portal.models_util import LevelType, enum_column_type, model_repr
 from portal.security.crypto import FieldContext
 
@@ -29,6 +29,8 @@ class Organization(UUIDPrimaryKey, Base):
     #: Last day on which the qualification is valid (inclusive).
     qualified_until: Mapped[date | None] = mapped_column(Date)
     qualification_revoked_at: Mapped[datetime | None]
+    #: The sector the organisation speaks for (policy-coordination rooms show whose voice is missing).
+    sector: Mapped[Sector | None] = mapped_column(enum_column_type(Sector, length=32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization")

@@ -1070,3 +1070,36 @@ def decide_change_countermeasure(subject: Subject, room: Subcommittee, part: Mar
     if not manage.allowed:
         return manage
     return allow(rule)
+
+
+# --- policy-coordination rooms (issue 7): work plan and recommendations ----------------------------------
+
+
+def decide_steward_policy_room(subject: Subject, room: Subcommittee, rule: str) -> Decision:
+    """Write a policy-coordination room's work plan (themes, milestones) and its recommendations: the
+    room's stewards (its chair, or a secretariat member of the room), as for its meetings; only in a room
+    of that kind."""
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if room.kind != SubcommitteeKind.POLICY_COORDINATION:
+        return deny(rule, "NOT_POLICY_COORDINATION")
+    return allow(rule)
+
+
+def decide_move_recommendation(
+    subject: Subject, room: Subcommittee, part: MarkedPart, allowed_move: bool
+) -> Decision:
+    """Move a recommendation along its lifecycle (drafted → under deliberation → agreed → submitted →
+    reflected; or from deliberation back to drafting): a steward who reads it, one step at a time
+    (``allowed_move``: the lifecycle permits this step from the current status)."""
+    rule = "recommendation.transition"
+    read = decide_read_part(subject, room.id, part, rule)
+    if not read.allowed:
+        return read
+    decision = decide_steward_policy_room(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if not allowed_move:
+        return deny(rule, "TRANSITION_NOT_ALLOWED")
+    return allow(rule)

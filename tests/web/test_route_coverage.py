@@ -165,6 +165,13 @@ def risk_rows(base: dict[str, Expect], **overrides: Expect) -> dict[str, Expect]
     return rows(**{**base, **overrides})
 
 
+# --- policy-coordination rooms ---
+SHIP_READERS = {SECRETARIAT: OK, MEMBER: OK, ANALYST: NOT_FOUND, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+SHIP_STEWARDS = {**SHIP_READERS, MEMBER: FORBIDDEN}
+SHIP_STEWARDS_POST = {**SHIP_STEWARDS, SECRETARIAT: BAD_REQUEST}
+SHIP_THEME = {"room_id": "shipbuilding", "theme_id": "ship_theme"}
+SHIP_RECOMMENDATION = {"room_id": "shipbuilding", "recommendation_id": "ship_recommendation"}
+AGI_RECOMMENDATION_VIA_SHIP = {"room_id": "shipbuilding", "recommendation_id": "agi_recommendation"}
 CASES: list[Case] = [
     # signing in and out
     Case("accounts.login", "GET", {}, rows(anonymous=OK, signed_in=TO_OVERVIEW)),
@@ -453,6 +460,40 @@ CASES: list[Case] = [
     Case("admin.create_caveat", "POST", {}, secretariat_only(BAD_REQUEST)),
     Case("admin.rooms", "GET", {}, secretariat_only(OK)),
     Case("admin.create_room", "POST", {}, secretariat_only(BAD_REQUEST)),
+    # --- policy-coordination rooms: work plan and recommendations (shipbuilding) ---
+    # 佐藤 is a secretariat member of the shipbuilding room (a steward), 田中 a member (reads, may not write),
+    # 吉田 is not in it; the auditor and the administrator read no content. The AGI room's items asked for
+    # through the shipbuilding room answer 404; a rapid-response room has no work plan (404). This block comes
+    # before the shipbuilding room is archived (admin.archive_room).
+    Case("workplan.plan", "GET", {"room_id": "shipbuilding"}, rows(**SHIP_READERS)),
+    Case("workplan.plan", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND)),
+    Case("workplan.plan", "GET", {"room_id": "minerals"}, rows(signed_in=NOT_FOUND), "rapid response"),
+    Case("workplan.create_theme", "POST", {"room_id": "shipbuilding"}, rows(**SHIP_STEWARDS_POST)),
+    Case("workplan.edit_theme", "GET", SHIP_THEME, rows(**SHIP_STEWARDS)),
+    Case("workplan.edit_theme", "POST", SHIP_THEME, rows(**SHIP_STEWARDS_POST)),
+    Case("workplan.edit_theme", "GET", {"room_id": "shipbuilding", "theme_id": "agi_theme"},
+         rows(signed_in=NOT_FOUND), "another room's theme"),
+    Case("workplan.add_milestone", "POST", SHIP_THEME, rows(**SHIP_STEWARDS_POST)),
+    Case("workplan.milestone_done", "POST", {**SHIP_THEME, "milestone_id": "ship_milestone"},
+         rows(**SHIP_STEWARDS_POST)),
+    Case("workplan.delete_milestone", "POST", {**SHIP_THEME, "milestone_id": "ship_milestone"},
+         rows(**{**SHIP_STEWARDS, SECRETARIAT: to("/rooms/{shipbuilding}/work-plan")})),
+    Case("workplan.delete_theme", "POST", {"room_id": "shipbuilding", "theme_id": "agi_theme"},
+         rows(signed_in=NOT_FOUND), "another room's theme"),
+    Case("workplan.delete_theme", "POST", {"room_id": "shipbuilding", "theme_id": "ship_workforce_theme"},
+         rows(**{**SHIP_READERS, SECRETARIAT: to("/rooms/{shipbuilding}/work-plan"), MEMBER: NOT_FOUND}),
+         "deleted by the secretariat first"),
+    Case("recommendations.board", "GET", {"room_id": "shipbuilding"}, rows(**SHIP_READERS)),
+    Case("recommendations.board", "GET", {"room_id": "agi"}, rows(signed_in=NOT_FOUND)),
+    Case("recommendations.create", "GET", {"room_id": "shipbuilding"}, rows(**SHIP_STEWARDS)),
+    Case("recommendations.create", "POST", {"room_id": "shipbuilding"}, rows(**SHIP_STEWARDS_POST)),
+    Case("recommendations.show", "GET", SHIP_RECOMMENDATION, rows(**SHIP_READERS)),
+    Case("recommendations.show", "GET", AGI_RECOMMENDATION_VIA_SHIP,
+         rows(signed_in=NOT_FOUND), "another room's recommendation"),
+    Case("recommendations.transition", "POST", SHIP_RECOMMENDATION, rows(**SHIP_STEWARDS_POST)),
+    Case("recommendations.transition", "POST",
+         {"room_id": "shipbuilding", "recommendation_id": "agi_recommendation"}, rows(signed_in=NOT_FOUND)),
+    Case("admin.set_sector", "POST", {"organization_id": "organization"}, secretariat_only(BAD_REQUEST)),
     Case("admin.archive_room", "POST", {"room_id": "shipbuilding"}, secretariat_only(to("/admin/rooms"))),
     # the audit trail
     Case("audit.trail", "GET", {}, auditor_only()),
@@ -759,6 +800,28 @@ def test_the_table_covers_every_route(app: Flask) -> None:
 # --- ids from the demo data -----------------------------------------------------------------------
 
 
+def _policywork_ids(database: Database) -> dict[str, str]:
+    from portal.policywork.models import Milestone
+    from tests.policywork_support import (
+        CABLE_RECOMMENDATION,
+        SAFETY_RECOMMENDATION,
+        recommendation_id,
+        theme_id,
+    )
+
+    cable = theme_id(database, "海底ケーブル敷設船の確保")
+    with database.session_scope() as session:
+        milestone = session.scalars(select(Milestone.id).where(Milestone.theme_id == cable).limit(1)).one()
+    return {
+        "ship_theme": str(cable),
+        "ship_milestone": str(milestone),
+        "ship_workforce_theme": str(theme_id(database, "造船所の人材確保")),
+        "agi_theme": str(theme_id(database, "フロンティアモデルのリスク評価")),
+        "ship_recommendation": str(recommendation_id(database, CABLE_RECOMMENDATION)),
+        "agi_recommendation": str(recommendation_id(database, SAFETY_RECOMMENDATION)),
+    }
+
+
 def _demo_ids(database: Database) -> dict[str, str]:
     with database.session_scope() as session:
 
@@ -837,6 +900,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
             "no_proposal": str(uuid.uuid4()),
             # --- situation board and countermeasures ---
             **_situation_ids(database),
+            # --- policy-coordination rooms ---
+            **_policywork_ids(database),
             # --- minutes ---
             **_minutes_ids(session),
         }
