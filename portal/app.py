@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auditing.views import blueprint as audit_views
     from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
+    from portal.exercises.views import blueprint as exercises
     from portal.exports.views import blueprint as exports
     from portal.health import blueprint as health
     from portal.meetings.agenda_views import blueprint as agenda
@@ -137,6 +138,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings)
     app.register_blueprint(agenda)
     app.register_blueprint(exports)
+    app.register_blueprint(exercises)
+    import portal.exercises.placeholder_tools  # noqa: F401  TEMPORARY (feat7-ttx): drop at merge
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -23,6 +23,7 @@ from portal.documents.models import (
     DocumentReclassification,
     DocumentVersion,
 )
+from portal.exercises.models import Exercise, ExerciseParticipant, Inject, InjectResponse, RiskFlagRequest
 from portal.exports.models import ExportRecord
 from portal.meetings.models import (
     ActionItem,
@@ -65,8 +66,12 @@ __all__ = [
     "DocumentReader",
     "DocumentReclassification",
     "DocumentVersion",
+    "Exercise",
+    "ExerciseParticipant",
     "ExportRecord",
     "Finding",
+    "Inject",
+    "InjectResponse",
     "Invitation",
     "LoginAttempt",
     "LoginLockout",
@@ -83,6 +88,7 @@ __all__ = [
     "PortionComment",
     "PortionText",
     "RecoveryCode",
+    "RiskFlagRequest",
     "SearchToken",
     "Subcommittee",
     "ThinkTankOutput",
