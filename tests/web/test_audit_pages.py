@@ -158,7 +158,7 @@ def test_the_trail_lists_the_newest_entries_first(app: Flask, auditor: FlaskClie
     rows = _rows(response)
     assert [seq for seq, _denied, _email in rows] == _expected(demo)
     total = _total(demo)
-    assert 8 < total <= PAGE_SIZE
+    assert total > 8  # the demo data may fill more than one page: the newest page comes first
     assert translated(app, COUNT_MESSAGE, count=total) in text(response)
     emails = {email for _seq, _denied, email in rows}
     assert {TANAKA, KOBAYASHI, AUDITOR} <= emails
