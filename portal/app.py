@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auditing.views import blueprint as audit_views
     from portal.calendars.views import blueprint as calendars
     from portal.documents.views import blueprint as documents
+    from portal.exercises.views import blueprint as exercises
     from portal.exports.views import blueprint as exports
     from portal.health import blueprint as health
     from portal.meetings.agenda_views import blueprint as agenda
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(situation)
     app.register_blueprint(workplan)
     app.register_blueprint(recommendations)
+    app.register_blueprint(exercises)
 
 
 def _register_template_helpers(app: Flask) -> None:

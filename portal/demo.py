@@ -31,6 +31,7 @@ from portal.enums import (
     Sector,
     SubcommitteeKind,
 )
+from portal.exercises import demo as exercises_demo
 from portal.meetings import demo as meetings_demo
 from portal.meetings import followup_demo
 from portal.meta import DEMO_DATABASE_KEY, get_meta, set_meta
@@ -574,6 +575,7 @@ def load(session: Session) -> None:
     policywork_demo.load(session, users, rooms, meetings, now)
     # The demo's meetings were convened, published and assigned through the real services: nobody is to
     # be mailed about that history when the demo is loaded.
+    exercises_demo.load(session, users, rooms, meetings, now)
     notifications.discard(session)
     set_meta(session, DEMO_DATABASE_KEY, "true")
     session.flush()

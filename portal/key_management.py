@@ -24,6 +24,7 @@ from portal.documents.models import (
     DocumentReclassification,
     DocumentVersion,
 )
+from portal.exercises.models import Exercise, Inject, InjectResponse
 from portal.meetings.models import (
     ActionItem,
     AgendaItem,
@@ -200,6 +201,22 @@ def _transition_room(session: Session, row: CountermeasureTransition) -> uuid.UU
     return item.subcommittee_id
 
 
+def _exercise_in(room_id: uuid.UUID) -> Any:
+    return select(Exercise.id).where(Exercise.subcommittee_id == room_id)
+
+
+def _room_of_exercise(session: Session, exercise_id: uuid.UUID) -> uuid.UUID:
+    exercise = session.get(Exercise, exercise_id)
+    assert exercise is not None
+    return exercise.subcommittee_id
+
+
+def _room_of_inject(session: Session, inject_id: uuid.UUID) -> uuid.UUID:
+    inject = session.get(Inject, inject_id)
+    assert inject is not None
+    return _room_of_exercise(session, inject.exercise_id)
+
+
 #: Every sealed value in the database, with the key purpose that seals it and how to find a room's rows.
 SEALED_COLUMNS = [
     _document_column("title"),
@@ -313,6 +330,29 @@ SEALED_COLUMNS = [
             select(Recommendation.id).where(Recommendation.subcommittee_id == room)
         ),
         room=lambda session, row: _room_of_recommendation(session, row.recommendation_id),
+    ),
+    # --- tabletop exercises (机上演習) ---
+    *[
+        SealedColumn(
+            Exercise, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: Exercise.subcommittee_id == room, room=lambda session, row: row.subcommittee_id,
+        )
+        for name in ("title", "scenario", "classification_reason")
+    ],
+    *[
+        SealedColumn(
+            Inject, f"{name}_sealed", _entry_context(name), "fields",
+            lambda room: Inject.exercise_id.in_(_exercise_in(room)),
+            room=lambda session, row: _room_of_exercise(session, row.exercise_id),
+        )
+        for name in ("text", "sender", "recipient", "expected_action", "classification_reason")
+    ],
+    SealedColumn(
+        InjectResponse, "body_sealed", _entry_context("body"), "fields",
+        lambda room: InjectResponse.inject_id.in_(
+            select(Inject.id).where(Inject.exercise_id.in_(_exercise_in(room)))
+        ),
+        room=lambda session, row: _room_of_inject(session, row.inject_id),
     ),
     # Think-tank outputs belong to no room: the system's ``fields`` key (`rotate-dek system` re-seals them).
     *[

@@ -23,6 +23,7 @@ from portal.documents.models import (
     DocumentReclassification,
     DocumentVersion,
 )
+from portal.exercises.models import Exercise, ExerciseParticipant, Inject, InjectResponse, RiskFlagRequest
 from portal.exports.models import ExportRecord
 from portal.meetings.models import (
     ActionItem,
@@ -77,8 +78,12 @@ __all__ = [
     "DocumentReader",
     "DocumentReclassification",
     "DocumentVersion",
+    "Exercise",
+    "ExerciseParticipant",
     "ExportRecord",
     "Finding",
+    "Inject",
+    "InjectResponse",
     "Invitation",
     "LoginAttempt",
     "LoginLockout",
@@ -100,6 +105,7 @@ __all__ = [
     "RecommendationTransition",
     "RecoveryCode",
     "Risk",
+    "RiskFlagRequest",
     "RiskProposal",
     "RiskReview",
     "SearchToken",

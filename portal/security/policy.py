@@ -1103,3 +1103,72 @@ def decide_move_recommendation(
     if not allowed_move:
         return deny(rule, "TRANSITION_NOT_ALLOWED")
     return allow(rule)
+
+
+# --- tabletop exercises (机上演習) of risk-review rooms -------------------------------------------
+#
+# An exercise and each of its injects carry a part marking and are read like a meeting's parts. The room's
+# stewards plan them (while the exercise is planned); the facilitator (a steward named on the exercise)
+# runs it and writes the after-action record; participants (members of the room) see the injects revealed
+# so far and record their responses. Nobody else in the room sees the run: the injects are the exercise.
+
+
+def decide_plan_exercise(subject: Subject, room: Subcommittee, rule: str) -> Decision:
+    """Create, edit and delete exercises and their injects: the room's stewards, in a risk-review room."""
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if room.kind != SubcommitteeKind.RISK_REVIEW:
+        return deny(rule, "NOT_RISK_REVIEW")
+    return allow(rule)
+
+
+def decide_run_exercise(
+    subject: Subject, room: Subcommittee, facilitator_id: uuid.UUID, rule: str
+) -> Decision:
+    """Start, reveal, finish and write the after-action: the exercise's facilitator, a steward still."""
+    decision = decide_manage_meeting(subject, room, rule)
+    if not decision.allowed:
+        return decision
+    if subject.user_id != facilitator_id:
+        return deny(rule, "NOT_FACILITATOR")
+    return allow(rule)
+
+
+def decide_follow_exercise(
+    subject: Subject,
+    room: Subcommittee,
+    facilitator_id: uuid.UUID,
+    participant_ids: frozenset[uuid.UUID],
+    rule: str = "exercise.follow",
+) -> Decision:
+    """See the revealed injects and the responses: the participants, the facilitator and the stewards."""
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if (
+        subject.user_id in participant_ids
+        or subject.user_id == facilitator_id
+        or room.id in steward_room_ids(subject)
+    ):
+        return allow(rule)
+    return deny(rule, "NOT_PARTICIPANT")
+
+
+def decide_respond_inject(
+    subject: Subject, room: Subcommittee, participant_ids: frozenset[uuid.UUID], running: bool
+) -> Decision:
+    """Record a response: a participant, while the exercise runs (reading the inject is decided apart)."""
+    rule = "exercise.respond"
+    denial = _content_denial(subject, rule)
+    if denial is not None:
+        return denial
+    if room.id not in subject.room_ids:
+        return deny(rule, "NOT_MEMBER")
+    if subject.user_id not in participant_ids:
+        return deny(rule, "NOT_PARTICIPANT")
+    if not running:
+        return deny(rule, "EXERCISE_NOT_RUNNING")
+    return allow(rule)

@@ -172,6 +172,14 @@ SHIP_STEWARDS_POST = {**SHIP_STEWARDS, SECRETARIAT: BAD_REQUEST}
 SHIP_THEME = {"room_id": "shipbuilding", "theme_id": "ship_theme"}
 SHIP_RECOMMENDATION = {"room_id": "shipbuilding", "recommendation_id": "ship_recommendation"}
 AGI_RECOMMENDATION_VIA_SHIP = {"room_id": "shipbuilding", "recommendation_id": "agi_recommendation"}
+# --- tabletop exercises ---
+TTX_PLANNED = {"exercise_id": "ttx_planned"}
+TTX_FINISHED = {"exercise_id": "ttx_finished"}
+#: In the infrastructure room: 佐藤 and 吉田; 田中 (member) is not.
+TTX_MEMBERS = {SECRETARIAT: OK, MEMBER: NOT_FOUND, ANALYST: OK, AUDITOR: NOT_FOUND, ADMIN: NOT_FOUND}
+TTX_STEWARD_PAGE = {**TTX_MEMBERS, ANALYST: FORBIDDEN}
+TTX_STEWARD_FORM = {**TTX_STEWARD_PAGE, SECRETARIAT: BAD_REQUEST}
+TTX_FACILITATOR_ONLY = {**TTX_MEMBERS, SECRETARIAT: FORBIDDEN, ANALYST: FORBIDDEN}
 CASES: list[Case] = [
     # signing in and out
     Case("accounts.login", "GET", {}, rows(anonymous=OK, signed_in=TO_OVERVIEW)),
@@ -566,6 +574,43 @@ CASES: list[Case] = [
     Case("situation.change_status", "POST", {"room_id": "minerals", "item_id": "sourcing_measure"},
          rows(signed_in=BAD_REQUEST, analyst=FORBIDDEN, auditor=NOT_FOUND, admin=NOT_FOUND),
          "no version sent; the analyst is not a steward"),
+    # --- tabletop exercises ---
+    # The infrastructure room: 高橋 (chair, not a matrix role) facilitates both demo exercises; 佐藤
+    # (secretariat) plans them but does not run them (NOT_FACILITATOR); 吉田 (analyst) takes part; 田中 is not
+    # in the room.
+    # Nothing here changes an exercise: the finished one refuses deletion, the planned one gets empty forms.
+    Case("exercises.create", "GET", {"room_id": "infrastructure"}, rows(**TTX_STEWARD_PAGE)),
+    Case("exercises.create", "POST", {"room_id": "infrastructure"}, rows(**TTX_STEWARD_FORM),
+         "an empty form"),
+    Case("exercises.show", "GET", TTX_PLANNED, rows(**TTX_MEMBERS)),
+    Case("exercises.show", "GET", TTX_FINISHED, rows(**TTX_MEMBERS)),
+    Case("exercises.show", "GET", {"exercise_id": "no_exercise"}, rows(signed_in=NOT_FOUND)),
+    Case("exercises.edit", "GET", TTX_PLANNED, rows(**TTX_STEWARD_PAGE)),
+    Case("exercises.edit", "POST", TTX_PLANNED, rows(**TTX_STEWARD_FORM), "an empty form"),
+    Case("exercises.delete", "POST", TTX_FINISHED,
+         rows(**{**TTX_FACILITATOR_ONLY, SECRETARIAT: to("/exercises/{ttx_finished}")}),
+         "a finished exercise is a record: refused with a message"),
+    Case("exercises.add_inject", "GET", TTX_PLANNED, rows(**TTX_STEWARD_PAGE)),
+    Case("exercises.add_inject", "POST", TTX_PLANNED, rows(**TTX_STEWARD_FORM), "an empty form"),
+    Case("exercises.edit_inject", "GET", {**TTX_PLANNED, "inject_id": "ttx_inject"},
+         rows(**TTX_STEWARD_PAGE)),
+    Case("exercises.edit_inject", "GET", {**TTX_PLANNED, "inject_id": "ttx_cesi_inject"},
+         rows(signed_in=NOT_FOUND), "CESI, named reader 高橋 only"),
+    Case("exercises.edit_inject", "GET", {**TTX_PLANNED, "inject_id": "ttx_finished_inject"},
+         rows(signed_in=NOT_FOUND), "an inject under another exercise's address"),
+    Case("exercises.edit_inject", "POST", {**TTX_PLANNED, "inject_id": "ttx_inject"},
+         rows(**TTX_STEWARD_FORM), "an empty form"),
+    Case("exercises.delete_inject", "POST", {**TTX_FINISHED, "inject_id": "ttx_finished_inject"},
+         rows(**{**TTX_FACILITATOR_ONLY, SECRETARIAT: to("/exercises/{ttx_finished}")}),
+         "the plan of a finished exercise is fixed"),
+    Case("exercises.start", "POST", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
+    Case("exercises.reveal", "POST", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
+    Case("exercises.finish", "POST", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
+    Case("exercises.respond", "POST", {**TTX_FINISHED, "inject_id": "ttx_finished_inject"},
+         rows(**{**TTX_MEMBERS, SECRETARIAT: BAD_REQUEST, ANALYST: BAD_REQUEST}), "an empty response"),
+    Case("exercises.after_action", "GET", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
+    Case("exercises.after_action", "POST", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
+    Case("exercises.flag_risks", "POST", TTX_FINISHED, rows(**TTX_FACILITATOR_ONLY)),
     # --- exports (第4回: published minutes, agenda, findings, action items) ---
     # Every copy is made for its reader; 田中 reads the pack's AMBER+STRICT parts of 内閣府 but may not take
     # them out (RELEASE_RESTRICTED, 403); 吉田 does not read them, so his copy leaves them out and is allowed.
@@ -781,6 +826,30 @@ def _situation_ids(database: Database) -> dict[str, str]:
     }
 
 
+def _exercise_ids(session: Session) -> dict[str, str]:
+    """The demo's two exercises of the infrastructure room (planned: the later date) and their injects."""
+    from portal.exercises.models import Exercise, Inject
+
+    room = session.scalar(select(Subcommittee.id).where(Subcommittee.name_ja == "重要インフラ機能停止分科会"))
+    finished, planned = session.scalars(
+        select(Exercise.id).where(Exercise.subcommittee_id == room).order_by(Exercise.held_on)
+    ).all()
+
+    def injects(exercise_id: uuid.UUID) -> list[str]:
+        query = select(Inject.id).where(Inject.exercise_id == exercise_id).order_by(Inject.offset_minutes)
+        return [str(found) for found in session.scalars(query)]
+
+    return {
+        "ttx_planned": str(planned),
+        "ttx_finished": str(finished),
+        "ttx_inject": injects(planned)[0],
+        "ttx_cesi_inject": injects(planned)[-1],
+        "ttx_finished_inject": injects(finished)[0],
+        "no_exercise": str(uuid.uuid4()),
+        "infrastructure": str(room),
+    }
+
+
 def _uncovered(app: Flask) -> list[tuple[str, str]]:
     return sorted(_routes(app) - {(case.endpoint, case.method) for case in CASES})
 
@@ -902,6 +971,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
             **_situation_ids(database),
             # --- policy-coordination rooms ---
             **_policywork_ids(database),
+            # --- tabletop exercises ---
+            **_exercise_ids(session),
             # --- minutes ---
             **_minutes_ids(session),
         }
@@ -931,7 +1002,8 @@ def _demo_ids(database: Database) -> dict[str, str]:
         ids["other_meeting_item_meeting"] = minerals_4
         [ids["agi_meeting"]] = meetings_of("agi")
         ids["infrastructure"] = room("重要インフラ機能停止分科会")
-        [ids["infrastructure_meeting"]] = meetings_of("infrastructure")
+        # the last: 第3回 (upcoming); the tabletop exercise's meeting record is in the past
+        ids["infrastructure_meeting"] = meetings_of("infrastructure")[-1]
         ids["no_meeting"] = str(uuid.uuid4())
         minerals_5_items = items_of("meeting")  # see portal/meetings/demo.py AGENDAS
         ids["agenda_item"] = minerals_5_items[2]  # 国内需要家への影響調査の結果報告 (RESTRICTED)

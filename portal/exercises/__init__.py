@@ -1,0 +1,1 @@
+"""Tabletop exercises (机上演習) of risk-review rooms."""
