@@ -110,9 +110,9 @@ class AfterActionForm(PartMarkingForm):
 
 
 class RiskFlagForm(FlaskForm):
-    risk_ids = TextAreaField(
-        _l("Affected risks (ids of the risk register)"),
-        validators=[DataRequired(REQUIRED), Length(max=4000)],
-        render_kw={"rows": 2},
-        description=_l("One or more ids, separated by spaces, commas or new lines."),
-    )  # fmt: skip
+    #: Choices: the room's risks this facilitator may read (set by the view from the register).
+    risks = CheckboxList(
+        _l("Affected risks"),
+        choices=[],
+        validators=[DataRequired(_l("Choose at least one risk."))],
+    )

@@ -10,7 +10,6 @@ in the room's risk register (:func:`_flag_affected_risks`).
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -39,7 +38,6 @@ from portal.security import policy
 from portal.security.policy import Subject
 
 RESPONSE_MAX = 10_000
-RISK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -238,17 +236,6 @@ def add_after_action(
         level=opened.exercise.level, detail={"meeting": str(meeting.id), "finding": str(finding.id)},
     )  # fmt: skip
     return finding
-
-
-def parse_risk_ids(text: str) -> list[str]:
-    """Risk ids separated by spaces, commas or new lines; each a plain identifier (a UUID, a code)."""
-    ids = [value for value in re.split(r"[\s,、]+", text) if value]
-    if not ids or any(not RISK_ID.match(value) for value in ids):
-        raise ExerciseRefused("BAD_RISK_ID")
-    try:  # the register's risks are named by their ids (UUIDs)
-        return list(dict.fromkeys(str(uuid.UUID(value)) for value in ids))
-    except ValueError:
-        raise ExerciseRefused("BAD_RISK_ID") from None
 
 
 def flag_affected_risks(

@@ -39,7 +39,7 @@ class ExerciseRefused(Exception):
 
     EMPTY_TEXT, FACILITATOR_NOT_STEWARD (the facilitator must run the room's meetings and read the
     exercise), PARTICIPANT_NOT_MEMBER, PARTICIPANT_CANNOT_READ, NOT_PLANNED (the timeline is fixed once the
-    exercise starts), NOT_RUNNING, NOT_FINISHED, NO_MORE_INJECTS, BAD_RISK_ID."""
+    exercise starts), NOT_RUNNING, NOT_FINISHED, NO_MORE_INJECTS."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)

@@ -62,7 +62,6 @@ MESSAGES = {
     "NOT_FINISHED": _l("The after-action record is written once the exercise has ended."),
     "NO_MORE_INJECTS": _l("Every inject has been revealed."),
     "EXERCISE_NOT_RUNNING": _l("Responses are recorded while the exercise runs."),
-    "BAD_RISK_ID": _l("Give risk ids as letters, digits and hyphens, separated by spaces or commas."),
 }
 
 
@@ -189,7 +188,7 @@ def _render_show(
         participant=subject.user_id in opened.participant_ids,
         pending=sum(1 for line in lines if line.inject.revealed_at is None),
         response_form=response_form or ResponseForm(formdata=None), response_to=response_to,
-        confirm=ConfirmForm(),
+        confirm=ConfirmForm(), risk_titles=_risk_titles(opened.room) if exercise.affected_risk_ids else {},
     )  # fmt: skip
     return page, status
 
@@ -422,7 +421,22 @@ def _after_action_page(
     return render_template(
         "exercises/after_action.html", room=opened.room, exercise=opened.exercise, title=texts["title"],
         form=form, flag_form=flag_form, flags=run.pending_flags(session, opened.exercise.id),
+        risk_titles=_risk_titles(opened.room),
     ), status  # fmt: skip
+
+
+def _risk_titles(room: Subcommittee) -> dict[str, str]:
+    """The room's risks the reader may read, by id (the register decides each; withheld ones are absent)."""
+    from portal.risks import register  # the register builds on meetings; imported when used
+
+    lines = register.room_register(request_session(), current_subject(), room, utcnow().date()).readable
+    return {str(line.risk.id): line.title or "" for line in lines}
+
+
+def _flag_form(room: Subcommittee, **kwargs: Any) -> RiskFlagForm:
+    form = RiskFlagForm(**kwargs)
+    form.risks.choices = list(_risk_titles(room).items())
+    return form
 
 
 def _after_action_form(room: Subcommittee, **kwargs: Any) -> AfterActionForm:
@@ -450,7 +464,7 @@ def after_action(exercise_id: uuid.UUID) -> ResponseReturnValue:
     session, subject = request_session(), current_subject()
     opened = _opened_for_run(exercise_id, "exercise.after_action")
     form = _after_action_form(opened.room)
-    flag_form = RiskFlagForm(formdata=None)
+    flag_form = _flag_form(opened.room, formdata=None)
     if not form.is_submitted():
         return _after_action_page(opened, form, flag_form, 200)
     if not form.validate():
@@ -473,14 +487,12 @@ def after_action(exercise_id: uuid.UUID) -> ResponseReturnValue:
 def flag_risks(exercise_id: uuid.UUID) -> ResponseReturnValue:
     session, subject = request_session(), current_subject()
     opened = _opened_for_run(exercise_id, "exercise.flag_risks")
-    flag_form = RiskFlagForm()
+    flag_form = _flag_form(opened.room)
     if not flag_form.validate():
         return _after_action_page(opened, _after_action_form(opened.room, formdata=None), flag_form, 400)
 
     def flag() -> list[str]:
-        return run.flag_affected_risks(
-            session, subject, exercise_id, run.parse_risk_ids(flag_form.risk_ids.data or "")
-        )
+        return run.flag_affected_risks(session, subject, exercise_id, list(flag_form.risks.data or ()))
 
     _result, refused = _save(flag_form, flag)
     if refused is not None:

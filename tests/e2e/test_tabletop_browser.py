@@ -142,13 +142,13 @@ def test_a_three_inject_exercise_runs_to_its_findings(
         form.get_by_label("Classification level").select_option("1")
         assert submit(form, facilitator) == 302
         risks = facilitator.get_by_test_id("risk-form")
-        risks.get_by_label("Affected risks (ids of the risk register)").fill("R-POWER-01")
+        risks.get_by_label("広域停電(ブラックアウト)").check()
         assert submit(risks, facilitator) == 302
-        expect(facilitator.get_by_test_id("risk-flags")).to_contain_text("R-POWER-01")
+        expect(facilitator.get_by_test_id("risk-flags")).to_contain_text("広域停電(ブラックアウト)")
 
         participant.goto(exercise_path)
         expect(participant.get_by_test_id("exercise-status")).to_have_text("終了")
-        expect(participant.get_by_test_id("affected-risks")).to_have_text("R-POWER-01")
+        expect(participant.get_by_test_id("affected-risks")).to_have_text("広域停電(ブラックアウト)")
         participant.get_by_test_id("findings-link").click()
         expect(participant.locator("#main")).to_contain_text(f"机上演習 {TITLE}")
         expect(participant.locator("#main")).to_contain_text(FINDING)

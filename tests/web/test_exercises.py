@@ -423,13 +423,13 @@ def test_after_action_findings_action_items_and_risk_flags(
     assert "机上演習 事後検証の演習" in findings_page
     assert last_audit(demo, "finding.create").allowed and last_audit(demo, "action.create").allowed
 
-    bad = post(facilitator, f"/exercises/{exercise_id}/risks", {"risk_ids": "<script>"})
+    bad = post(facilitator, f"/exercises/{exercise_id}/risks", {"risks": "<script>"})
     assert bad.status_code == 400
     from tests.risks_support import risk_id_by_title
 
     risk = str(risk_id_by_title(demo, "海底ケーブルの同時切断"))
     other = str(risk_id_by_title(demo, "広域停電(ブラックアウト)"))
-    flagged = post(facilitator, f"/exercises/{exercise_id}/risks", {"risk_ids": f"{risk}, {other}"})
+    flagged = post(facilitator, f"/exercises/{exercise_id}/risks", {"risks": [risk, other]})
     assert flagged.status_code == 302
     assert last_audit(demo, "exercise.flag_risks").allowed
     with demo.session_scope() as session:
@@ -440,8 +440,8 @@ def test_after_action_findings_action_items_and_risk_flags(
         ).all()
         assert sorted(r.risk_id for r in requests) == sorted([risk, other])
         assert all(r.delivered_at is not None for r in requests)
-    assert risk in text(clients[MEMBER].get(f"/exercises/{exercise_id}"))
-    assert post(clients[MEMBER], f"/exercises/{exercise_id}/risks", {"risk_ids": "R-1"}).status_code == 403
+    assert "海底ケーブルの同時切断" in text(clients[MEMBER].get(f"/exercises/{exercise_id}"))
+    assert post(clients[MEMBER], f"/exercises/{exercise_id}/risks", {"risks": "R-1"}).status_code == 403
 
 
 def test_after_action_flags_the_affected_risks_in_the_register(
@@ -458,7 +458,7 @@ def test_after_action_flags_the_affected_risks_in_the_register(
         before = session.get(Risk, risk_id)
         assert before is not None
         due_before = before.next_review_on
-    response = post(clients[CHAIR], f"/exercises/{exercise_id}/risks", {"risk_ids": str(risk_id)})
+    response = post(clients[CHAIR], f"/exercises/{exercise_id}/risks", {"risks": str(risk_id)})
     assert response.status_code == 302
     with demo.session_scope() as session:
         risk = session.get(Risk, risk_id)
@@ -473,7 +473,7 @@ def test_after_action_flags_the_affected_risks_in_the_register(
         ).first()
         assert entry is not None and entry.object_id == str(risk_id)
     # Something that is not a risk id of the register is refused, and nothing is recorded.
-    refused = post(clients[CHAIR], f"/exercises/{exercise_id}/risks", {"risk_ids": "R-12"})
+    refused = post(clients[CHAIR], f"/exercises/{exercise_id}/risks", {"risks": "R-12"})
     assert refused.status_code == 400
     with demo.session_scope() as session:
         assert session.scalar(select(RiskFlagRequest).where(RiskFlagRequest.risk_id == "R-12")) is None
