@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -24,8 +25,8 @@ from portal.enums import Level, ReleaseMarking
 from portal.exports.document import ExportDocument, ExportPart, ExportSection
 from portal.exports.service import reader_of
 from portal.meetings import access
-from portal.meetings.agenda import AgendaEntryView, LinkedMaterial, agenda_for_reader
-from portal.meetings.followup_read import actions_for_reader, findings_for_reader
+from portal.meetings.agenda import AgendaEntryView, LinkedMaterial, entries_for
+from portal.meetings.followup_read import followup_for_reader
 from portal.meetings.models import ActionStatus
 from portal.minutes.service import MinutesView, latest_published, minutes_for_reader, minutes_of
 from portal.security.policy import MarkedPart, Subject
@@ -66,8 +67,6 @@ def _caveat_names(session: Session, locale: str) -> dict[str, str]:
 
 
 def _meeting_heading(session: Session, opened: access.OpenedMeeting, zone: str) -> tuple[str, str]:
-    from zoneinfo import ZoneInfo
-
     title = access.meeting_text(session, opened, "title")
     when = opened.meeting.starts_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
     return title, f"{title} ({when} {zone})"
@@ -162,7 +161,9 @@ def pack_export(
     markings: list[MarkedPart | None] = []
     sections: list[ExportSection] = []
 
-    agenda = agenda_for_reader(session, subject, meeting_id, with_text=True)
+    # The meeting is opened (and its reading audited) once; each part is then decided for this reader.
+    agenda = entries_for(session, subject, opened, with_text=True)
+    findings, actions = followup_for_reader(session, subject, opened)
     agenda_parts: list[ExportPart] = []
     materials: list[tuple[LinkedMaterial, MaterialMarking]] = []
     for entry in agenda:
@@ -178,7 +179,7 @@ def pack_export(
     sections.append(ExportSection(gettext("Agenda"), agenda_parts))
 
     finding_parts: list[ExportPart] = []
-    for number, finding in enumerate(findings_for_reader(session, subject, meeting_id), start=1):
+    for number, finding in enumerate(findings, start=1):
         if not finding.readable:
             finding_parts.append(ExportPart.withheld_part())
             markings.append(None)
@@ -192,7 +193,7 @@ def pack_export(
     sections.append(ExportSection(gettext("Findings"), finding_parts))
 
     action_parts: list[ExportPart] = []
-    for action in actions_for_reader(session, subject, meeting_id):
+    for action in actions:
         if not action.readable:
             action_parts.append(ExportPart.withheld_part())
             markings.append(None)

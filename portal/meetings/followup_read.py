@@ -210,6 +210,15 @@ def actions_for_reader(session: Session, subject: Subject, meeting_id: uuid.UUID
     return _actions_of(session, subject, opened, agenda_refs(session, subject, opened))
 
 
+def followup_for_reader(
+    session: Session, subject: Subject, opened: OpenedMeeting
+) -> tuple[list[FindingForReader], list[ActionForReader]]:
+    """Findings and action items of a meeting already opened under the policy (the meeting pack): the agenda
+    references are opened once for both."""
+    refs = agenda_refs(session, subject, opened)
+    return _findings_of(session, subject, opened, refs), _actions_of(session, subject, opened, refs)
+
+
 # --- the findings page ------------------------------------------------------------------------------
 
 
